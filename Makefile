@@ -1,0 +1,33 @@
+# The two set-up commands README gives: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+NF := $(VENV)/bin/newsfacet
+SAMPLES ?= $(wildcard ../shared/samples/raw) samples
+export JAVA_HOME ?= /usr/lib/jvm/temurin-25-jdk-amd64
+
+.PHONY: install demo test lint clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -c constraints.txt -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Ingest the bundled samples, starting the embedded ES when ELASTICSEARCH_URL is unset, then show the facets.
+demo: install
+	@if [ -z "$$ELASTICSEARCH_URL" ]; then $(NF) es start; fi
+	$(NF) ingest $(SAMPLES)
+	$(NF) search --size 5
+
+test: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/python -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+clean:
+	-$(NF) es stop
+	rm -rf $(VENV) devtools/elasticsearch/target

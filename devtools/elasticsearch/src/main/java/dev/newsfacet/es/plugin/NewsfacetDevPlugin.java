@@ -1,0 +1,89 @@
+package dev.newsfacet.es.plugin;
+
+import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.analysis.core.KeywordTokenizer;
+import org.apache.lucene.analysis.core.WhitespaceTokenizer;
+import org.apache.lucene.analysis.en.EnglishAnalyzer;
+import org.apache.lucene.analysis.en.PorterStemFilter;
+import org.apache.lucene.analysis.miscellaneous.ASCIIFoldingFilter;
+import org.elasticsearch.cluster.node.DiscoveryNodes;
+import org.elasticsearch.cluster.service.ClusterService;
+import org.elasticsearch.features.NodeFeature;
+import org.elasticsearch.index.analysis.AnalyzerProvider;
+import org.elasticsearch.index.analysis.PreBuiltAnalyzerProviderFactory;
+import org.elasticsearch.index.analysis.PreConfiguredTokenFilter;
+import org.elasticsearch.index.analysis.PreConfiguredTokenizer;
+import org.elasticsearch.index.analysis.TokenFilterFactory;
+import org.elasticsearch.indices.analysis.AnalysisModule.AnalysisProvider;
+import org.elasticsearch.indices.analysis.PreBuiltCacheFactory.CachingStrategy;
+import org.elasticsearch.plugins.ActionPlugin;
+import org.elasticsearch.plugins.AnalysisPlugin;
+import org.elasticsearch.plugins.Plugin;
+import org.elasticsearch.rest.RestHandler;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/**
+ * Fills the gaps of a node built from the Maven Central jars only (the distribution's
+ * modules are not published there):
+ * <ul>
+ *   <li>{@code GET /} and {@code HEAD /} (normally in the rest-root module), needed by the official clients' info()/ping();</li>
+ *   <li>the {@code english} analyzer (normally in analysis-common), prebuilt and configurable
+ *       ({@code stopwords}, {@code stopwords_path}, {@code stem_exclusion});</li>
+ *   <li>a few trivial analysis components: {@code keyword} and {@code whitespace} tokenizers,
+ *       {@code asciifolding}, {@code porter_stem} and {@code stemmer} (English variants) token filters.</li>
+ * </ul>
+ * The server jar itself already provides the {@code standard}, {@code simple}, {@code whitespace},
+ * {@code stop}, {@code keyword} analyzers, the {@code lowercase} token filter and normalizer,
+ * custom analyzers/normalizers, and adds the {@code X-Elastic-Product} response header.
+ */
+public class NewsfacetDevPlugin extends Plugin implements ActionPlugin, AnalysisPlugin {
+    private final AtomicReference<ClusterService> clusterService = new AtomicReference<>();
+
+    @Override
+    public Collection<?> createComponents(PluginServices services) {
+        clusterService.set(services.clusterService());
+        return List.of();
+    }
+
+    @Override
+    public Collection<RestHandler> getRestHandlers(RestHandlersServices services,
+                                                   Supplier<DiscoveryNodes> nodesInCluster,
+                                                   Predicate<NodeFeature> clusterSupportsFeature) {
+        return List.of(new RestRootHandler(clusterService::get));
+    }
+
+    @Override
+    public Map<String, AnalysisProvider<AnalyzerProvider<? extends Analyzer>>> getAnalyzers() {
+        return Map.of("english", EnglishAnalyzerProvider::new);
+    }
+
+    @Override
+    public List<PreBuiltAnalyzerProviderFactory> getPreBuiltAnalyzerProviderFactories() {
+        return List.of(new PreBuiltAnalyzerProviderFactory("english", CachingStrategy.LUCENE, EnglishAnalyzer::new));
+    }
+
+    @Override
+    public Map<String, AnalysisProvider<TokenFilterFactory>> getTokenFilters() {
+        return Map.of("stemmer", EnglishStemmerTokenFilterFactory::new);
+    }
+
+    @Override
+    public List<PreConfiguredTokenFilter> getPreConfiguredTokenFilters() {
+        return List.of(
+            PreConfiguredTokenFilter.singleton("asciifolding", true, ASCIIFoldingFilter::new),
+            PreConfiguredTokenFilter.singleton("porter_stem", false, PorterStemFilter::new));
+    }
+
+    @Override
+    public List<PreConfiguredTokenizer> getPreConfiguredTokenizers() {
+        return List.of(
+            PreConfiguredTokenizer.singleton("keyword", KeywordTokenizer::new),
+            PreConfiguredTokenizer.singleton("whitespace", WhitespaceTokenizer::new));
+    }
+}

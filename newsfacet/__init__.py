@@ -1,0 +1,3 @@
+"""newsfacet: raw news dumps in, a faceted Elasticsearch index out."""
+
+__version__ = "0.1.0"

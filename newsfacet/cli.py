@@ -1,0 +1,215 @@
+"""The newsfacet command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from newsfacet.settings import SettingsError, get_settings
+
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    table = Table(title=f"ingest into {report['alias']} ({report['index']})")
+    for col in ("stage", "counter", "value"):
+        table.add_column(col)
+    for key, value in sorted(report["counts"].items()):
+        table.add_row("run", key, str(value))
+    for stage, counts in report["stages"].items():
+        for key, value in sorted(counts.items()):
+            table.add_row(stage, key, str(value))
+    console.print(table)
+    for item in report["quarantined"]:
+        console.print(f"[yellow]quarantined[/] {item['path']}: {item['reason']}")
+    for item in report["dead_letters"][:20]:
+        console.print(f"[red]rejected[/] {item['_id']}: {item['reason'][:200]}", markup=True, highlight=False)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Run the ingest flow over the given paths."""
+    from flows.ingest import IngestParams, ingest
+
+    report = ingest(IngestParams(paths=args.paths, alias=args.alias, source=args.source))
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        _print_report(report)
+    load = report["stages"].get("load", {})
+    return 1 if load.get("failed") else 0
+
+
+def _print_search(result: dict[str, Any]) -> None:
+    console.print(f"[bold]{result['total']}[/] matching articles")
+    for hit in result["hits"]:
+        console.print(f"- [bold]{hit['title']}[/] ({hit['published_at'] or 'undated'}, {hit['source']})")
+        for frag in hit["highlight"][:2]:
+            console.print("    " + frag.replace("<em>", "[reverse]").replace("</em>", "[/reverse]"))
+    for name, buckets in result["facets"].items():
+        table = Table(title=name, show_header=False, min_width=40)
+        for key, count in buckets:
+            table.add_row(str(key), str(count))
+        console.print(table)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """Faceted search over the alias."""
+    from search.client import connect
+    from search.query import DEFAULT_FACETS, FACETS, SearchRequest, search_articles
+
+    filters: dict[str, list[str]] = {}
+    for item in args.filter or []:
+        name, sep, value = item.partition("=")
+        if not sep or name not in FACETS:
+            raise UsageError(f"--filter takes FACET=VALUE with FACET one of {', '.join(FACETS)}; got {item!r}")
+        filters.setdefault(name, []).append(value)
+    for name in args.facet or []:
+        if name not in FACETS:
+            raise UsageError(f"--facet takes one of {', '.join(FACETS)}; got {name!r}")
+    settings = get_settings()
+    req = SearchRequest(
+        query=" ".join(args.query),
+        filters=filters,
+        date_from=args.date_from,
+        date_to=args.date_to,
+        facets=tuple(args.facet) if args.facet else DEFAULT_FACETS,
+        size=args.size,
+        collapse=args.collapse,
+    )
+    result = search_articles(connect(settings), args.alias or settings.alias, req)
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        _print_search(result)
+    return 0
+
+
+def cmd_es(args: argparse.Namespace) -> int:
+    """Manage the embedded dev Elasticsearch node."""
+    from search import node
+
+    settings = get_settings()
+    if args.es_command == "start":
+        info = node.start(settings, http_port=args.port)
+        console.print(f"Elasticsearch dev node running at {info.url} (pid {info.pid}, data in {info.home})")
+        console.print(f"use it with: export ELASTICSEARCH_URL={info.url}")
+    elif args.es_command == "stop":
+        console.print("stopped" if node.stop(settings) else "no dev node was running")
+    else:
+        info = node.running_node(settings)
+        if info is None:
+            console.print("no dev node running")
+            return 1
+        state = "answering" if node.answers(info.url) else "not answering"
+        console.print(f"dev node at {info.url} (pid {info.pid}): {state}")
+        return 0 if state == "answering" else 1
+    return 0
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    """Put the index template, create the first index and its aliases, import Kibana objects."""
+    import os
+
+    from search.client import connect
+    from search.schema import ensure_index
+
+    settings = get_settings()
+    alias = args.alias or settings.alias
+    index = ensure_index(connect(settings), alias)
+    console.print(f"template {alias}-template in place; {alias} -> {index}")
+    kibana_url = args.kibana_url or os.environ.get("KIBANA_URL")
+    if kibana_url:
+        from search.kibana import import_saved_objects
+
+        headers = {}
+        if settings.elasticsearch_username and settings.elasticsearch_password:
+            import base64
+
+            token = f"{settings.elasticsearch_username}:{settings.elasticsearch_password.get_secret_value()}"
+            headers["Authorization"] = "Basic " + base64.b64encode(token.encode()).decode()
+        count = import_saved_objects(kibana_url, headers)
+        console.print(f"imported {count} Kibana saved objects into {kibana_url}")
+    return 0
+
+
+class UsageError(Exception):
+    """A bad command-line value; printed as one line."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="newsfacet", description="Raw news dumps in, a faceted Elasticsearch index out."
+    )
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="ingest dump files or directories")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--alias", help="alias to load into (default: setting 'alias', 'articles')")
+    p.add_argument("--source", help="source name for files that carry none (default: the folder name)")
+    p.add_argument("--json", action="store_true", help="print the run report as JSON")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("search", help="search the index and show facet counts")
+    p.add_argument("query", nargs="*", help="query string (Lucene syntax); empty matches all")
+    p.add_argument("--alias")
+    p.add_argument("--facet", action="append", help="facet to count (repeatable)")
+    p.add_argument("--filter", action="append", metavar="FACET=VALUE", help="keep hits with this facet value")
+    p.add_argument("--from", dest="date_from", metavar="DATE", help="published on or after")
+    p.add_argument("--to", dest="date_to", metavar="DATE", help="published on or before")
+    p.add_argument("--size", type=int, default=10, help="hits to show")
+    p.add_argument("--collapse", action="store_true", help="one hit per near-duplicate cluster")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("setup", help="install the index template, first index, aliases and Kibana objects")
+    p.add_argument("--alias")
+    p.add_argument("--kibana-url", help="Kibana to import saved objects into (default: $KIBANA_URL)")
+    p.set_defaults(func=cmd_setup)
+
+    p = sub.add_parser("es", help="manage the embedded dev Elasticsearch node")
+    p.add_argument("es_command", choices=["start", "stop", "status"])
+    p.add_argument("--port", type=int, default=0, help="HTTP port for start (default: a free one)")
+    p.set_defaults(func=cmd_es)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except KeyboardInterrupt:
+        err_console.print("newsfacet: interrupted")
+        return 130
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc()
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        known = (
+            isinstance(exc, (SettingsError, UsageError))
+            or type(exc).__module__.split(".")[0]
+            in (
+                "search",
+                "readers",
+                "newsfacet",
+            )
+            or type(exc).__name__ in ("KibanaError",)
+        )
+        prefix = "" if known else f"{type(exc).__name__}: "
+        err_console.print(f"newsfacet: {prefix}{message}", highlight=False, markup=False)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

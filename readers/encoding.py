@@ -1,0 +1,46 @@
+"""Bytes to text: UTF-8 where it is, cp1252 for stray bytes, detection otherwise."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+from readers.errors import ReaderError
+
+SNIFF_BYTES = 8192
+# surrogateescape turns each undecodable byte into one of these code points
+ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+# Share of undecodable bytes up to which a file counts as UTF-8 with a few strays.
+MAX_STRAY_RATIO = 0.01
+WESTERN = ("cp1252", "latin_1", "iso8859_15")
+
+
+def looks_binary(data: bytes) -> bool:
+    """True when the head of the data holds NUL bytes, which no text dump does."""
+    return b"\x00" in data[:SNIFF_BYTES]
+
+
+def _stray_to_cp1252(match: re.Match[str]) -> str:
+    # A stray Latin-1/cp1252 byte such as 0xA3 in a UTF-8 file is almost always "£", not noise.
+    return bytes([ord(match.group()) - 0xDC00]).decode("cp1252", errors="replace")
+
+
+def decode_bytes(data: bytes, path: Path) -> str:
+    """Decode a dump's bytes to text, or raise ReaderError naming the file if they are not text."""
+    if looks_binary(data):
+        raise ReaderError(path, "binary content in a text file")
+    data = data.removeprefix(codecs.BOM_UTF8)
+    text = data.decode("utf-8", errors="surrogateescape")
+    strays = len(ESCAPED_BYTE.findall(text))
+    if strays <= max(4, int(len(data) * MAX_STRAY_RATIO)):
+        return ESCAPED_BYTE.sub(_stray_to_cp1252, text)
+    matches = list(from_bytes(data))
+    if not matches:
+        raise ReaderError(path, "cannot detect the text encoding")
+    # On short texts detection often ties; for English news the Western code pages are likelier.
+    least_chaos = min(m.chaos for m in matches)
+    tied = [m for m in matches if m.chaos <= least_chaos]
+    return str(next((m for m in tied if m.encoding in WESTERN), tied[0]))

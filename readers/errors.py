@@ -1,0 +1,12 @@
+"""The one error readers raise: it names the file and says what is wrong with it."""
+
+from pathlib import Path
+
+
+class ReaderError(Exception):
+    """A dump file that cannot be read; the run quarantines it and goes on."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason

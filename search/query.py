@@ -1,0 +1,79 @@
+"""Faceted search over the alias: query string, facet filters, date range, highlights, collapse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from elasticsearch import Elasticsearch
+
+FACETS = ("persons", "organizations", "locations", "source", "language", "dateline", "misc", "authors")
+DEFAULT_FACETS = ("persons", "organizations", "locations", "source")
+TEXT_FIELDS = ["title^3", "body", "captions"]
+
+
+@dataclass
+class SearchRequest:
+    """One faceted search; filters map a facet name to the values every hit must have."""
+
+    query: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    date_from: str | None = None
+    date_to: str | None = None
+    facets: tuple[str, ...] = DEFAULT_FACETS
+    facet_size: int = 10
+    size: int = 10
+    collapse: bool = False
+
+
+def build_body(req: SearchRequest) -> dict[str, Any]:
+    """The _search body for a request."""
+    must: list[dict[str, Any]] = []
+    if req.query:
+        must.append({"query_string": {"query": req.query, "fields": TEXT_FIELDS, "default_operator": "AND"}})
+    filters: list[dict[str, Any]] = [{"terms": {name: values}} for name, values in req.filters.items()]
+    if req.date_from or req.date_to:
+        bounds = {k: v for k, v in (("gte", req.date_from), ("lte", req.date_to)) if v}
+        filters.append({"range": {"published_at": bounds}})
+    aggs: dict[str, Any] = {name: {"terms": {"field": name, "size": req.facet_size}} for name in req.facets}
+    aggs["published_per_month"] = {
+        "date_histogram": {
+            "field": "published_at",
+            "calendar_interval": "month",
+            "format": "yyyy-MM",
+            "min_doc_count": 1,
+        }
+    }
+    body: dict[str, Any] = {
+        "query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
+        "aggs": aggs,
+        "size": req.size,
+        "track_total_hits": True,
+        "highlight": {"fields": {"title": {}, "body": {"fragment_size": 160, "number_of_fragments": 2}}},
+        "_source": {"excludes": ["paragraphs", "body"]},
+    }
+    if req.collapse:
+        body["collapse"] = {"field": "cluster_id"}
+    return body
+
+
+def search_articles(es: Elasticsearch, alias: str, req: SearchRequest) -> dict[str, Any]:
+    """Run the search and return hits, totals and facet counts in a plain, printable shape."""
+    resp = es.search(index=alias, body=build_body(req))
+    hits = [
+        {
+            "id": h["_id"],
+            "score": h.get("_score"),
+            "title": h["_source"].get("title"),
+            "published_at": h["_source"].get("published_at"),
+            "source": h["_source"].get("source"),
+            "cluster_id": h["_source"].get("cluster_id"),
+            "highlight": [frag for frags in h.get("highlight", {}).values() for frag in frags],
+        }
+        for h in resp["hits"]["hits"]
+    ]
+    facets = {
+        name: [(b["key_as_string"] if "key_as_string" in b else b["key"], b["doc_count"]) for b in agg["buckets"]]
+        for name, agg in resp["aggregations"].items()
+    }
+    return {"total": resp["hits"]["total"]["value"], "hits": hits, "facets": facets}

@@ -1,0 +1,153 @@
+"""Paragraph cleaning: text repair, boilerplate rules, trailers, captions, repeats."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import ftfy
+import pandas as pd
+
+from transforms.stats import StageResult
+
+STAGE = "clean"
+WHITESPACE = re.compile(r"\s+")
+# For repeat detection: case, spacing and punctuation differences do not matter.
+NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+OPEN_CURLY, CLOSE_CURLY = "\u201c", "\u201d"
+
+
+@dataclass(frozen=True)
+class BoilerplateRules:
+    """Compiled rules from config/boilerplate.toml."""
+
+    full: dict[str, re.Pattern[str]]
+    short: dict[str, re.Pattern[str]]
+    short_max_words: int
+    trailer: re.Pattern[str]
+    credit: re.Pattern[str]
+
+
+def _alternation(patterns: list[str]) -> str:
+    return "|".join(f"(?:{p})" for p in patterns)
+
+
+def load_rules(path: Path) -> BoilerplateRules:
+    """Read and compile the boilerplate rules file."""
+    with path.open("rb") as fh:
+        raw = tomllib.load(fh)
+    flags = re.IGNORECASE
+    short = dict(raw["short"])
+    max_words = int(short.pop("max_words"))
+    return BoilerplateRules(
+        full={k: re.compile(_alternation(v), flags) for k, v in raw["full"].items()},
+        short={k: re.compile(_alternation(v), flags) for k, v in short.items()},
+        short_max_words=max_words,
+        trailer=re.compile(_alternation(raw["trailer"]["headings"]), flags),
+        credit=re.compile(_alternation(raw["caption"]["credits"]), flags),
+    )
+
+
+def normalize_text(text: str) -> str:
+    """Repair mojibake, normalise to NFC and collapse whitespace."""
+    return WHITESPACE.sub(" ", unicodedata.normalize("NFC", ftfy.fix_text(text, uncurl_quotes=False))).strip()
+
+
+def paragraph_key(text: str) -> str:
+    """A hash that is equal for paragraphs differing only in case, spacing or punctuation."""
+    return hashlib.blake2b(NON_WORD.sub(" ", text.casefold()).strip().encode(), digest_size=12).hexdigest()
+
+
+def boilerplate_reason(text: str, rules: BoilerplateRules) -> str | None:
+    """The reason a paragraph is boilerplate, or None if it is content."""
+    for reason, pattern in rules.full.items():
+        if pattern.fullmatch(text):
+            return reason
+    if len(text.split()) <= rules.short_max_words:
+        for reason, pattern in rules.short.items():
+            if pattern.search(text):
+                return reason
+    return None
+
+
+def is_trailer_heading(text: str, rules: BoilerplateRules) -> bool:
+    """True for headings such as "Related posts" that start a list of other stories."""
+    return len(text) <= 60 and rules.trailer.fullmatch(text.rstrip(" .")) is not None
+
+
+def strip_credits(text: str, rules: BoilerplateRules) -> str:
+    """A caption without its photo credit, so photographers are not subject entities."""
+    return WHITESPACE.sub(" ", rules.credit.sub(" ", text)).strip()
+
+
+def balance_quotes(text: str) -> str:
+    """Close a quotation that opens and never closes, at the end of the paragraph."""
+    if text.count(OPEN_CURLY) > text.count(CLOSE_CURLY):
+        text += CLOSE_CURLY * (text.count(OPEN_CURLY) - text.count(CLOSE_CURLY))
+    elif text.count('"') % 2:
+        text += '"'
+    return text
+
+
+def clean_paragraphs(
+    paragraphs: list[str], rules: BoilerplateRules, result: StageResult, source_file: str
+) -> tuple[list[str], list[str]]:
+    """Cleaned body paragraphs and captions of one article; drops are recorded in result."""
+    kept: list[str] = []
+    captions: list[str] = []
+    seen: set[str] = set()
+    in_trailer = False
+    for raw in paragraphs:
+        text = normalize_text(raw)
+        if not text:
+            continue
+        result.counts["paragraphs_total"] += 1
+        if in_trailer or is_trailer_heading(text, rules):
+            in_trailer = True
+            result.reject(source_file, STAGE, "trailer", text)
+            continue
+        reason = boilerplate_reason(text, rules)
+        if reason:
+            result.reject(source_file, STAGE, reason, text)
+            continue
+        key = paragraph_key(text)
+        if key in seen:
+            result.reject(source_file, STAGE, "repeated_paragraph", text)
+            continue
+        seen.add(key)
+        if rules.credit.search(text):
+            captions.append(text)
+            result.counts["captions"] += 1
+            continue
+        kept.append(balance_quotes(text))
+        result.counts["paragraphs_kept"] += 1
+    return kept, captions
+
+
+def clean_frame(frame: pd.DataFrame, rules: BoilerplateRules) -> StageResult:
+    """Clean every article in the chunk; articles left with no text are dropped."""
+    result = StageResult(frame)
+    cleaned = [
+        clean_paragraphs(paras, rules, result, src)
+        for paras, src in zip(frame["paragraphs"], frame["source_file"], strict=True)
+    ]
+    out = frame.copy()
+    out["paragraphs"] = [p for p, _ in cleaned]
+    out["captions"] = [c for _, c in cleaned]
+    out["title"] = [normalize_text(t or "") for t in out["title"]]
+    # Plain-text dumps carry the title as their first line: take the first
+    # paragraph that survived cleaning, so a share-button line is never the title.
+    needs_title = (out["title"] == "") & out["paragraphs"].map(bool)
+    out.loc[needs_title, "title"] = out.loc[needs_title, "paragraphs"].map(lambda p: p[0])
+    out.loc[needs_title, "paragraphs"] = out.loc[needs_title, "paragraphs"].map(lambda p: p[1:])
+    empty = ~out["paragraphs"].map(bool)
+    for src in out.loc[empty, "source_file"]:
+        result.reject(src, STAGE, "no_article_text", "")
+    result.frame = out.loc[~empty].reset_index(drop=True)
+    result.counts["articles_total"] += len(frame)
+    result.counts["articles_kept"] += len(result.frame)
+    return result

@@ -1,0 +1,138 @@
+"""Dates: the publish date, the dateline, and mentioned dates resolved against the publish date."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+import dateparser
+import pandas as pd
+from dateparser.date import DateDataParser
+
+from transforms.stats import StageResult
+
+STAGE = "dates"
+MONTHS = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+DATE_FORMS = [
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?",  # ISO 8601
+    rf"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),?\s+\d{{1,2}}\s+{MONTHS}\s+\d{{4}}(?:\s+\d{{2}}:\d{{2}}(?::\d{{2}})?(?:\s*(?:[+-]\d{{4}}|[A-Z]{{2,4}}))?)?",  # RFC 822
+    rf"{MONTHS}\s+\d{{1,2}},?\s+\d{{4}}",  # May 12, 2015
+    rf"\d{{1,2}}\s+{MONTHS}\s+\d{{4}}",  # 12 May 2015
+]
+ANY_DATE = "(?:" + "|".join(DATE_FORMS) + ")"
+LABELLED_DATE = re.compile(
+    rf"\b(?:publish(?:ed)?(?:\s+(?:date|on))?|posted(?:\s+on)?|date)\s*:?\s*(?P<date>{ANY_DATE})", re.IGNORECASE
+)
+BARE_DATE = re.compile(rf"\b(?P<date>{ANY_DATE})\b")
+# "SOCHI, Russia —", "WASHINGTON (Reuters) -", "NEW YORK —"
+DATELINE = re.compile(
+    r"^(?P<city>[A-Z][A-Z.'\- ]{1,40}?)(?:,\s*(?P<region>[A-Z][\w.'\- ]{1,40}?))?\s*(?:\([^)]{1,40}\))?\s*[\u2014\u2013-]{1,2}\s"
+)
+PARSER_SETTINGS = {"PREFER_DATES_FROM": "past", "PREFER_DAY_OF_MONTH": "first", "RETURN_TIME_AS_PERIOD": True}
+
+
+def parse_date(text: str) -> str | None:
+    """An ISO 8601 string for an absolute date, keeping the time only when the text has one."""
+    parsed = dateparser.parse(text, languages=["en"], settings={"STRICT_PARSING": True})
+    if parsed is None:
+        return None
+    has_time = bool(re.search(r"\d{1,2}:\d{2}", text))
+    return parsed.isoformat() if has_time else parsed.date().isoformat()
+
+
+def find_publish_date(metadata_date: str | None, texts: list[str], lead: int = 3) -> str | None:
+    """Publish date: metadata first, then a labelled date anywhere, then a date in the first paragraphs."""
+    if metadata_date:
+        parsed = parse_date(metadata_date)
+        if parsed:
+            return parsed
+    for text in texts:
+        match = LABELLED_DATE.search(text)
+        if match and (parsed := parse_date(match.group("date"))):
+            return parsed
+    for text in texts[:lead]:
+        match = BARE_DATE.search(text)
+        if match and (parsed := parse_date(match.group("date"))):
+            return parsed
+    return None
+
+
+def parse_dateline(paragraph: str) -> str | None:
+    """The place a story was filed from: "SOCHI, Russia — ..." -> "Sochi, Russia"."""
+    match = DATELINE.match(paragraph)
+    if not match:
+        return None
+    city = match.group("city").strip()
+    if city != city.upper():  # a dateline city is printed in capitals
+        return None
+    parts = [city.title()]
+    if match.group("region"):
+        parts.append(match.group("region").strip())
+    return ", ".join(parts)
+
+
+def resolve_mentioned_date(text: str, base: date) -> str | None:
+    """An ISO date at its granularity ("2015-05-12", "2015-02" or "2015"), resolved on or before base."""
+    phrase = text.strip().lower().removeprefix("on ").removeprefix("the ")
+    if phrase in WEEKDAYS:
+        # the most recent such weekday on or before the publish date
+        return (base - timedelta(days=(base.weekday() - WEEKDAYS.index(phrase)) % 7)).isoformat()
+    if re.fullmatch(r"\d{4}", phrase):
+        return phrase
+    parser = DateDataParser(
+        languages=["en"], settings={**PARSER_SETTINGS, "RELATIVE_BASE": datetime.combine(base, datetime.min.time())}
+    )
+    data = parser.get_date_data(phrase)
+    if data.date_obj is None:
+        return None
+    found = data.date_obj.date()
+    if found > base:  # "February" published in January means last year's
+        found = found.replace(year=found.year - 1)
+    if data.period == "year":
+        return f"{found.year:04d}"
+    if data.period == "month":
+        return f"{found.year:04d}-{found.month:02d}"
+    if data.period in ("day", "week", "time"):
+        return found.isoformat()
+    return None
+
+
+def extract_publish_dates(frame: pd.DataFrame) -> StageResult:
+    """Fill published_at and dateline; runs before dedupe so clusters can prefer the earliest copy."""
+    out = frame.copy()
+    result = StageResult(out)
+    out["published_at"] = [
+        find_publish_date(meta, [title, *caps, *paras])
+        for meta, title, caps, paras in zip(
+            out["published_at"], out["title"], out["captions"], out["paragraphs"], strict=True
+        )
+    ]
+    out["dateline"] = [next((d for p in paras[:2] if (d := parse_dateline(p))), None) for paras in out["paragraphs"]]
+    result.counts["published_found"] += int(out["published_at"].notna().sum())
+    result.counts["published_missing"] += int(out["published_at"].isna().sum())
+    result.counts["datelines"] += int(out["dateline"].notna().sum())
+    return result
+
+
+def resolve_mentioned_dates(frame: pd.DataFrame) -> StageResult:
+    """Turn NER's DATE mentions (column date_mentions) into ISO dates resolved against published_at."""
+    out = frame.copy()
+    result = StageResult(out)
+    mentioned: list[list[str]] = []
+    for pub, phrases in zip(out["published_at"], out["date_mentions"], strict=True):
+        base = date.fromisoformat(pub[:10]) if isinstance(pub, str) else None
+        dates: list[str] = []
+        for phrase in phrases:
+            if base is None and not re.search(r"\d{4}", phrase):
+                result.counts["dropped_relative_without_base"] += 1
+                continue  # a relative date means nothing without a publish date
+            value = resolve_mentioned_date(phrase, base or date.max)
+            if value:
+                dates.append(value)
+            else:
+                result.counts["dropped_unresolved"] += 1
+        mentioned.append(list(dict.fromkeys(dates)))
+    out["mentioned_dates"] = mentioned
+    result.counts["mentioned_dates"] += sum(len(m) for m in mentioned)
+    return result

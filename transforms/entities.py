@@ -1,0 +1,190 @@
+"""Named entities with spaCy: NER-only pipeline, label mapping, canonical names."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from transforms.clean import BoilerplateRules, strip_credits
+from transforms.dates import DATELINE
+from transforms.stats import StageResult
+
+STAGE = "entities"
+FIELD_BY_LABEL = {
+    "PERSON": "persons",
+    "ORG": "organizations",
+    "GPE": "locations",
+    "LOC": "locations",
+    "FAC": "locations",
+    "NORP": "misc",
+    "EVENT": "misc",
+    "PRODUCT": "misc",
+    "WORK_OF_ART": "misc",
+    "LAW": "misc",
+    "LANGUAGE": "misc",
+}
+ENTITY_FIELDS = ("persons", "organizations", "locations", "misc")
+# Components NER never needs; excluding them skips loading their weights.
+NOT_NEEDED = ["tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer"]
+LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
+POSSESSIVE = re.compile(r"(?:['\u2019]s?)$")
+EDGE_PUNCT = re.compile(r"^[\W_]+|[^\w.)]+$")
+MIDDLE_INITIAL = re.compile(r"^[A-Z]\.?$")
+NUMERIC = re.compile(r"^[\d\s.,%/-]+$")
+
+
+@dataclass(frozen=True)
+class EntityConfig:
+    """Alias table, junk list, honorifics and particles from config/entities.toml."""
+
+    aliases: dict[str, dict[str, str]]  # field -> folded variant -> canonical
+    junk: frozenset[str]
+    honorifics: re.Pattern[str]
+    particles: tuple[str, ...]
+
+
+def fold(text: str) -> str:
+    """Case- and spacing-insensitive key for alias and junk lookups."""
+    return " ".join(text.casefold().split())
+
+
+def load_entity_config(path: Path) -> EntityConfig:
+    """Read config/entities.toml."""
+    with path.open("rb") as fh:
+        raw = tomllib.load(fh)
+    aliases: dict[str, dict[str, str]] = {}
+    for field_name, table in raw.get("aliases", {}).items():
+        lookup = aliases.setdefault(field_name, {})
+        for canonical, variants in table.items():
+            for variant in [canonical, *variants]:
+                lookup[fold(variant)] = canonical
+    titles = sorted(raw["persons"]["honorifics"], key=len, reverse=True)
+    honorifics = re.compile(r"^(?:(?:" + "|".join(map(re.escape, titles)) + r")\.?\s+)+")
+    return EntityConfig(
+        aliases=aliases,
+        junk=frozenset(fold(j) for j in raw["junk"]["all"]),
+        honorifics=honorifics,
+        particles=tuple(p.lower() for p in raw["persons"]["particles"]),
+    )
+
+
+@lru_cache(maxsize=4)
+def load_ner(model: str) -> Any:
+    """Load a spaCy pipeline with only what its NER component needs; once per process."""
+    import spacy
+
+    nlp = spacy.load(model, exclude=NOT_NEEDED)
+    ner = nlp.get_pipe("ner")
+    # en_core_web_* ner has its own embedding layer; drop the shared tok2vec unless it listens.
+    listens = any("listener" in node.name for node in ner.model.walk())
+    if not listens:
+        for name in list(nlp.pipe_names):
+            if name != "ner":
+                nlp.remove_pipe(name)
+    return nlp
+
+
+def clean_mention(text: str) -> str:
+    """Strip a leading "the", possessives and stray punctuation from a mention."""
+    text = " ".join(text.split())
+    text = LEADING_THE.sub("", text)
+    text = POSSESSIVE.sub("", text)
+    return EDGE_PUNCT.sub("", text).strip()
+
+
+def person_core(name: str, cfg: EntityConfig) -> str:
+    """A person mention without honorifics or middle initials: "Vladimir V. Putin" -> "Vladimir Putin"."""
+    name = cfg.honorifics.sub("", name)
+    tokens = name.split()
+    if len(tokens) > 2:
+        tokens = [tokens[0], *[t for t in tokens[1:-1] if not MIDDLE_INITIAL.match(t)], tokens[-1]]
+    return " ".join(tokens)
+
+
+def surname_key(name: str, cfg: EntityConfig) -> str:
+    """Last name without particles, folded: "Bashar al-Assad" -> "assad"."""
+    last = name.split()[-1].lower()
+    for particle in cfg.particles:
+        if particle.endswith("-") and last.startswith(particle):
+            last = last[len(particle) :]
+    return last
+
+
+def is_junk(text: str, cfg: EntityConfig) -> bool:
+    """Single characters, pure numbers and listed non-entities."""
+    return len(text) < 2 or bool(NUMERIC.match(text)) or fold(text) in cfg.junk
+
+
+def canonical_entities(mentions: list[tuple[str, str]], cfg: EntityConfig) -> dict[str, list[str]]:
+    """Canonical, de-duplicated entity values per facet for one article's (text, label) mentions."""
+    by_field: dict[str, list[str]] = {f: [] for f in ENTITY_FIELDS}
+    for text, label in mentions:
+        target = FIELD_BY_LABEL.get(label)
+        if target is None:
+            continue
+        value = clean_mention(text)
+        if target == "persons":
+            value = person_core(value, cfg)
+        if is_junk(value, cfg):
+            continue
+        value = cfg.aliases.get(target, {}).get(fold(value), value)
+        by_field[target].append(value)
+
+    # A bare surname ("Kerry", "Mr. Kerry") becomes the full name seen in the same article.
+    persons = by_field["persons"]
+    full_names = Counter(p for p in persons if len(p.split()) > 1)
+    by_surname: dict[str, str] = {}
+    for name, _ in full_names.most_common():
+        by_surname.setdefault(surname_key(name, cfg), name)
+    resolved = [p if len(p.split()) > 1 else by_surname.get(surname_key(p, cfg), p) for p in persons]
+    by_field["persons"] = resolved
+    return {f: list(dict.fromkeys(values)) for f, values in by_field.items()}
+
+
+def ner_texts(paragraphs: list[str], captions: list[str], rules: BoilerplateRules) -> list[str]:
+    """The texts of one article that NER reads: body without its dateline, captions without credits."""
+    # An all-caps dateline ("DOVER, England —") reads as a PERSON to the small model.
+    body = [DATELINE.sub("", paragraphs[0]), *paragraphs[1:]] if paragraphs else []
+    return [*body, *(c for c in (strip_credits(c, rules) for c in captions) if c)]
+
+
+def extract_entities(
+    frame: pd.DataFrame,
+    nlp: Any,
+    cfg: EntityConfig,
+    rules: BoilerplateRules,
+    n_process: int = 1,
+    batch_size: int = 64,
+) -> StageResult:
+    """Run NER over the chunk in one nlp.pipe stream and fill the entity columns."""
+    owners: list[int] = []
+    texts: list[str] = []
+    for i, (paras, caps) in enumerate(zip(frame["paragraphs"], frame["captions"], strict=True)):
+        for text in ner_texts(paras, caps, rules):
+            owners.append(i)
+            texts.append(text)
+    mentions: list[list[tuple[str, str]]] = [[] for _ in range(len(frame))]
+    date_mentions: list[list[str]] = [[] for _ in range(len(frame))]
+    for owner, doc in zip(owners, nlp.pipe(texts, batch_size=batch_size, n_process=n_process), strict=True):
+        for ent in doc.ents:
+            if ent.label_ == "DATE":
+                date_mentions[owner].append(ent.text)
+            else:
+                mentions[owner].append((ent.text, ent.label_))
+    out = frame.copy()
+    canon = [canonical_entities(m, cfg) for m in mentions]
+    result = StageResult(out)
+    for field_name in ENTITY_FIELDS:
+        out[field_name] = [c[field_name] for c in canon]
+        result.counts[f"{field_name}_values"] += sum(len(c[field_name]) for c in canon)
+    out["date_mentions"] = date_mentions
+    result.counts["texts"] += len(texts)
+    result.counts["mentions"] += sum(len(m) for m in mentions)
+    return result
