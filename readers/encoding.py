@@ -6,7 +6,7 @@ import codecs
 import re
 from pathlib import Path
 
-from charset_normalizer import from_bytes
+from charset_normalizer import CharsetMatch, from_bytes
 
 from readers.errors import ReaderError
 
@@ -28,19 +28,55 @@ def _stray_to_cp1252(match: re.Match[str]) -> str:
     return bytes([ord(match.group()) - 0xDC00]).decode("cp1252", errors="replace")
 
 
-def decode_bytes(data: bytes, path: Path) -> str:
-    """Decode a dump's bytes to text, or raise ReaderError naming the file if they are not text."""
-    if looks_binary(data):
-        raise ReaderError(path, "binary content in a text file")
-    data = data.removeprefix(codecs.BOM_UTF8)
+def _utf8_with_strays(data: bytes) -> str | None:
+    """The data as UTF-8 with stray bytes read as cp1252, or None when too many bytes are not UTF-8."""
     text = data.decode("utf-8", errors="surrogateescape")
     strays = len(ESCAPED_BYTE.findall(text))
     if strays <= max(4, int(len(data) * MAX_STRAY_RATIO)):
         return ESCAPED_BYTE.sub(_stray_to_cp1252, text)
+    return None
+
+
+def _detect(data: bytes, path: Path) -> CharsetMatch:
     matches = list(from_bytes(data))
     if not matches:
         raise ReaderError(path, "cannot detect the text encoding")
     # On short texts detection often ties; for English news the Western code pages are likelier.
     least_chaos = min(m.chaos for m in matches)
     tied = [m for m in matches if m.chaos <= least_chaos]
-    return str(next((m for m in tied if m.encoding in WESTERN), tied[0]))
+    return next((m for m in tied if m.encoding in WESTERN), tied[0])
+
+
+def decode_bytes(data: bytes, path: Path) -> str:
+    """Decode a dump's bytes to text, or raise ReaderError naming the file if they are not text."""
+    if looks_binary(data):
+        raise ReaderError(path, "binary content in a text file")
+    data = data.removeprefix(codecs.BOM_UTF8)
+    text = _utf8_with_strays(data)
+    return text if text is not None else str(_detect(data, path))
+
+
+class LineDecoder:
+    """Decodes a line-oriented dump line by line with decode_bytes' rules, so the file is never held whole.
+
+    Once a line needs detection, the detected encoding is kept for the rest of the file: a file is
+    in one encoding, and detecting every line again would be slow and could flip between guesses.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.encoding: str | None = None
+
+    def decode(self, line: bytes) -> str:
+        """One line as text; raises ReaderError for binary content."""
+        if looks_binary(line):
+            raise ReaderError(self.path, "binary content in a text file")
+        line = line.removeprefix(codecs.BOM_UTF8)
+        if self.encoding is not None:
+            return line.decode(self.encoding, errors="replace")
+        text = _utf8_with_strays(line)
+        if text is not None:
+            return text
+        match = _detect(line, self.path)
+        self.encoding = match.encoding
+        return str(match)
