@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -38,6 +39,8 @@ class DuplicateIndex:
     num_perm: int = 128
     shingle_size: int = 5
     exact: dict[str, str] = field(default_factory=dict)  # content_hash -> doc id
+    # Looks up hashes indexed by earlier runs (content_hash -> doc id); injected so this stays pure.
+    known: Callable[[Iterable[str]], dict[str, str]] | None = None
     lsh: MinHashLSH = field(init=False)
 
     def __post_init__(self) -> None:
@@ -60,6 +63,9 @@ def dedupe_articles(frame: pd.DataFrame, index: DuplicateIndex) -> StageResult:
     """
     out = frame.copy()
     out["content_hash"] = [content_hash(t, p) for t, p in zip(out["title"], out["paragraphs"], strict=True)]
+    if index.known is not None:
+        unseen = [h for h in out["content_hash"] if h not in index.exact]
+        index.exact.update(index.known(unseen))
     out["_length"] = out["paragraphs"].map(lambda ps: sum(len(p) for p in ps))
     out = out.sort_values(["published_at", "_length"], ascending=[True, False], na_position="last", kind="stable")
     result = StageResult(out)
@@ -90,7 +96,8 @@ def dedupe_articles(frame: pd.DataFrame, index: DuplicateIndex) -> StageResult:
         clusters.append(rep)
         duplicate_of.append(rep if rep != row.doc_id else None)
     out["cluster_id"] = clusters
-    out["duplicate_of"] = duplicate_of
+    # object dtype keeps None as None; pandas' string dtype would turn it into NaN
+    out["duplicate_of"] = pd.Series(duplicate_of, index=out.index, dtype=object)
     result.frame = out.loc[keep].drop(columns="_length").reset_index(drop=True)
     result.counts["articles_total"] += len(out)
     result.counts["articles_kept"] += len(result.frame)

@@ -1,4 +1,8 @@
-"""The transform stages over one chunk: ids -> clean -> dates -> dedupe -> entities -> mentioned dates -> documents."""
+"""The transform stages over one chunk, in two halves.
+
+prepare: ids -> clean -> publish dates -> dedupe   (cheap, needs run-wide dedupe state: runs in the flow)
+enrich:  entities -> mentioned dates -> documents  (NER, the expensive part: can run on any worker)
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from transforms.clean import BoilerplateRules, clean_frame, load_rules
 from transforms.dates import extract_publish_dates, resolve_mentioned_dates
 from transforms.dedupe import DuplicateIndex, dedupe_articles
 from transforms.documents import assign_ids, to_documents
 from transforms.entities import EntityConfig, extract_entities, load_entity_config, load_ner
 from transforms.records import Article, articles_to_frame
+from transforms.stats import StageResult
 
 
 @dataclass(frozen=True)
@@ -42,35 +49,54 @@ def load_transform_config(
 
 
 @dataclass
-class ChunkOutput:
-    """Documents ready to index, plus each stage's counts and rejected items."""
+class StageOutput:
+    """A stage half's result: frame or documents, plus counts per stage and rejected items."""
 
-    documents: list[dict[str, Any]]
+    frame: pd.DataFrame | None = None
+    documents: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     rejects: list[dict[str, str]] = field(default_factory=list)
+
+    def absorb(self, stage: str, result: StageResult) -> None:
+        """Take one stage's counts and rejects."""
+        self.counts[stage] = result.counts
+        self.rejects.extend(result.rejects)
+
+
+def prepare_chunk(articles: list[Article], cfg: TransformConfig, duplicates: DuplicateIndex) -> StageOutput:
+    """Clean, date and dedupe one chunk; the frame that comes out goes to enrich_chunk."""
+    out = StageOutput(frame=articles_to_frame(articles))
+    if not articles:
+        return out
+    cleaned = clean_frame(assign_ids(articles_to_frame(articles)), cfg.rules)
+    dated = extract_publish_dates(cleaned.frame)
+    deduped = dedupe_articles(dated.frame, duplicates)
+    for stage, result in (("clean", cleaned), ("dates", dated), ("dedupe", deduped)):
+        out.absorb(stage, result)
+    out.frame = deduped.frame
+    return out
+
+
+def enrich_chunk(frame: pd.DataFrame, cfg: TransformConfig, ingested_at: str) -> StageOutput:
+    """Entities and mentioned dates for a prepared chunk, shaped as index documents."""
+    out = StageOutput()
+    if frame.empty:
+        return out
+    nlp = load_ner(cfg.spacy_model)
+    enriched = extract_entities(frame, nlp, cfg.entities, cfg.rules, cfg.n_process, cfg.nlp_batch_size)
+    mentioned = resolve_mentioned_dates(enriched.frame)
+    out.absorb("entities", enriched)
+    out.absorb("mentioned_dates", mentioned)
+    out.documents = to_documents(mentioned.frame, ingested_at)
+    return out
 
 
 def transform_chunk(
     articles: list[Article], cfg: TransformConfig, duplicates: DuplicateIndex, ingested_at: str
-) -> ChunkOutput:
-    """Run every stage over one chunk of articles."""
-    out = ChunkOutput(documents=[])
-    frame = assign_ids(articles_to_frame(articles))
-    cleaned = clean_frame(frame, cfg.rules)
-    dated = extract_publish_dates(cleaned.frame)
-    deduped = dedupe_articles(dated.frame, duplicates)
-    nlp = load_ner(cfg.spacy_model)
-    enriched = extract_entities(deduped.frame, nlp, cfg.entities, cfg.rules, cfg.n_process, cfg.nlp_batch_size)
-    mentioned = resolve_mentioned_dates(enriched.frame)
-    stages = (
-        ("clean", cleaned),
-        ("dates", dated),
-        ("dedupe", deduped),
-        ("entities", enriched),
-        ("mentioned_dates", mentioned),
-    )
-    for stage, result in stages:
-        out.counts[stage] = result.counts
-        out.rejects.extend(result.rejects)
-    out.documents = to_documents(mentioned.frame, ingested_at)
-    return out
+) -> StageOutput:
+    """Both halves in one process: the whole transform of one chunk."""
+    prepared = prepare_chunk(articles, cfg, duplicates)
+    enriched = enrich_chunk(prepared.frame, cfg, ingested_at)
+    enriched.counts = {**prepared.counts, **enriched.counts}
+    enriched.rejects = prepared.rejects + enriched.rejects
+    return enriched

@@ -1,0 +1,119 @@
+"""Paragraph cleaning on small strings, and the golden cleaning of the sample article."""
+
+import pytest
+
+from newsfacet.settings import CONFIG_DIR
+from transforms.clean import (
+    balance_quotes,
+    boilerplate_reason,
+    clean_frame,
+    is_trailer_heading,
+    load_rules,
+    normalize_text,
+    paragraph_key,
+    strip_credits,
+)
+from transforms.records import Article, articles_to_frame
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_rules(CONFIG_DIR / "boilerplate.toml")
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("Email", "share_widget"),
+        ("Share | Print | Email", "share_widget"),
+        ("Advertisement", "advertisement"),
+        ("© 2024 Harbour Times. All rights reserved.", "copyright"),
+        ("Sign up for our daily newsletter to get the top stories in your inbox.", "newsletter"),
+        ("We use cookies to improve your experience. Accept all cookies", "cookie_prompt"),
+        ("Emailing the minister, she asked for a meeting on the budget.", None),
+        ("The shop sells cookies. We use cookies from the bakery next door in every box we sell", "cookie_prompt"),
+    ],
+)
+def test_boilerplate_reason(rules, text, reason):
+    assert boilerplate_reason(text, rules) == reason
+
+
+def test_long_paragraph_mentioning_newsletter_is_kept(rules):
+    text = "The company said it would sign up for our newsletter program " + "word " * 60
+    assert boilerplate_reason(text, rules) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["Related posts", "Read more", "Most popular", "Related stories:", "You may also like"]
+)
+def test_trailer_headings(rules, text):
+    assert is_trailer_heading(text, rules)
+
+
+def test_sentence_starting_like_a_heading_is_not_a_trailer(rules):
+    assert not is_trailer_heading(
+        "Read more about the talks in our live coverage, which continues all day long.", rules
+    )
+
+
+def test_strip_credits(rules):
+    caption = "Mr. Kerry in Sochi on Tuesday. Photo by Joshua Roberts/Agence France-Presse — Getty Images."
+    assert strip_credits(caption, rules) == "Mr. Kerry in Sochi on Tuesday."
+    assert strip_credits("Crowds at the port. (AP Photo/Jane Doe)", rules) == "Crowds at the port."
+
+
+def test_balance_quotes():
+    assert balance_quotes("He said \u201cwith increased focus and purpose.") == (
+        "He said \u201cwith increased focus and purpose.\u201d"
+    )
+    assert balance_quotes("\u201cFine,\u201d he said.") == "\u201cFine,\u201d he said."
+    assert balance_quotes('He said "yes.') == 'He said "yes."'
+
+
+def test_normalize_text_repairs_mojibake_and_spacing():
+    assert normalize_text("caf\u00c3\u00a9  \n menu") == "caf\u00e9 menu"
+    assert normalize_text("Russia\u2019s") == "Russia\u2019s"  # curly quotes are kept
+
+
+def test_paragraph_key_ignores_case_space_and_punctuation():
+    assert paragraph_key("Hello,  World!") == paragraph_key("hello world")
+    assert paragraph_key("hello world") != paragraph_key("hello there")
+
+
+def test_clean_frame_counts_and_title(rules):
+    art = Article(
+        source_file="a.txt",
+        paragraphs=["Share", "A Title", "First para.", "First para.", "Related posts", "Other story"],
+    )
+    result = clean_frame(articles_to_frame([art]), rules)
+    row = result.frame.iloc[0]
+    assert row["title"] == "A Title"
+    assert row["paragraphs"] == ["First para."]
+    assert result.counts["dropped_share_widget"] == 1
+    assert result.counts["dropped_repeated_paragraph"] == 1
+    assert result.counts["dropped_trailer"] == 2
+    assert {r["reason"] for r in result.rejects} == {"share_widget", "repeated_paragraph", "trailer"}
+
+
+def test_article_with_only_boilerplate_is_dropped(rules):
+    art = Article(source_file="b.txt", paragraphs=["Email", "Advertisement"])
+    result = clean_frame(articles_to_frame([art]), rules)
+    assert result.frame.empty
+    assert result.counts["dropped_no_article_text"] == 1
+
+
+def test_sample_article_golden(rules, sample_dir):
+    from readers import read_file
+
+    [article] = read_file(sample_dir / "000_b6b8575083d17127.txt")
+    result = clean_frame(articles_to_frame([article]), rules)
+    row = result.frame.iloc[0]
+    assert row["title"] == "Kerry Arrives in Russia for Talks With Vladimir Putin on Cooperation"
+    assert len(row["captions"]) == 1
+    assert row["captions"][0].startswith("After an earlier meeting with President Vladimir V. Putin")
+    assert row["paragraphs"][0].startswith("SOCHI, Russia \u2014 Secretary of State John Kerry")
+    assert row["paragraphs"][-1].startswith("It is not clear if the Russian military")
+    assert len(row["paragraphs"]) == 17
+    assert not any(p == "Email" or "Trump" in p or "Related posts" in p for p in row["paragraphs"])
+    closed = [p for p in row["paragraphs"] if "with increased focus and purpose" in p]
+    assert closed[0].endswith("purpose.\u201d")

@@ -1,0 +1,69 @@
+"""Publish dates, datelines and mentioned dates."""
+
+from datetime import date
+
+import pytest
+
+from transforms.dates import find_publish_date, parse_date, parse_dateline, resolve_mentioned_date
+
+PUB = date(2015, 5, 12)  # a Tuesday
+
+
+@pytest.mark.parametrize(
+    ("phrase", "expected"),
+    [
+        ("Tuesday", "2015-05-12"),
+        ("Monday", "2015-05-11"),
+        ("Wednesday", "2015-05-06"),
+        ("February", "2015-02"),
+        ("June", "2014-06"),
+        ("last month", "2015-04"),
+        ("2013", "2013"),
+        ("May 12, 2015", "2015-05-12"),
+        ("recent months", None),
+        ("the past few years", None),
+    ],
+)
+def test_resolve_mentioned_date(phrase, expected):
+    assert resolve_mentioned_date(phrase, PUB) == expected
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        (["By Reuters on Publish Date May 12, 2015. Photo by X/Y."], "2015-05-12"),
+        (["Published 4 March 2024"], "2024-03-04"),
+        (["Posted on: 2024-03-04T10:15:00Z"], "2024-03-04T10:15:00+00:00"),
+        (["Tue, 12 May 2015 08:30:00 +0000 and more"], "2015-05-12T08:30:00+00:00"),
+        (["Nothing dated here."], None),
+    ],
+)
+def test_find_publish_date_from_text(texts, expected):
+    assert find_publish_date(None, texts) == expected
+
+
+def test_metadata_date_wins():
+    assert find_publish_date("2020-01-02", ["Published 4 March 2024"]) == "2020-01-02"
+
+
+def test_labelled_date_beats_a_date_in_the_lead():
+    assert find_publish_date(None, ["The 2013 agreement of 12 May 2013", "Published: 4 March 2024"]) == "2024-03-04"
+
+
+def test_parse_date_keeps_time_only_when_given():
+    assert parse_date("12 May 2015") == "2015-05-12"
+    assert parse_date("not a date") is None
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "dateline"),
+    [
+        ("SOCHI, Russia \u2014 Secretary of State John Kerry held talks", "Sochi, Russia"),
+        ("WASHINGTON (Reuters) - The Senate voted", "Washington"),
+        ("NEW YORK \u2014 Stocks rose", "New York"),
+        ("After an earlier meeting \u2014 he left", None),
+        ("Berlin \u2014 a city of contrasts", None),
+    ],
+)
+def test_parse_dateline(paragraph, dateline):
+    assert parse_dateline(paragraph) == dateline
