@@ -1,34 +1,55 @@
-"""The ingest flow: discover -> read -> transform -> load -> report."""
+"""The ingest flow: discover -> read -> prepare -> enrich -> load -> report.
 
-from __future__ import annotations
+Tasks are split where I/O happens. Work moves in chunks of `chunk_size` articles, so memory
+stays flat whatever the dump size; enrichment (NER) of one chunk overlaps the load of the last.
+"""
 
 import json
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE as NO_CACHE
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
+from newsfacet.locking import alias_lock
+from newsfacet.manifest import DONE, QUARANTINED, Manifest
 from newsfacet.report import RunReport
-from newsfacet.settings import CONFIG_DIR, get_settings
-from readers import ReaderError, discover, read_file
+from newsfacet.settings import CONFIG_DIR, get_settings, load_sources
+from readers import ReaderError, RecordProblem, discover, read_file
 from search.client import connect
-from search.load import bulk_mode, load_documents
+from search.load import LoadResult, bulk_mode, load_documents
 from search.schema import ensure_index
 from transforms.dedupe import DuplicateIndex
-from transforms.pipeline import load_transform_config, transform_chunk
+from transforms.pipeline import StageOutput, TransformConfig, enrich_chunk, load_transform_config, prepare_chunk
 from transforms.records import Article
 
 
 class IngestParams(BaseModel):
-    """Parameters of one ingest run; Prefect renders them as the run form."""
+    """Parameters of one ingest run; Prefect renders them as the run form and validates them."""
 
-    paths: list[str] = Field(description="Dump files or directories to ingest")
-    alias: str | None = Field(default=None, description="Alias to load into (default: the 'alias' setting)")
-    source: str | None = Field(default=None, description="Source name for files that carry none")
+    paths: list[str] = Field(default_factory=list, description="Dump files or directories to ingest")
+    source_name: str | None = Field(default=None, description="A source defined in config/sources.toml")
+    source: str | None = Field(default=None, description="Source facet value for files that carry none")
+    alias: str | None = Field(default=None, description="Alias to load into (default: setting 'alias')")
+    reprocess: bool = Field(default=False, description="Process every file, even those already done")
+    since: date | None = Field(default=None, description="Only files modified on or after this date")
+    batch_size: int | None = Field(default=None, ge=1, description="Articles per chunk (default: chunk_size)")
+    n_process: int | None = Field(default=None, ge=1, description="spaCy processes (default: n_process)")
+
+    @model_validator(mode="after")
+    def _paths_or_source(self) -> Self:
+        if not self.paths and not self.source_name:
+            raise ValueError("give paths or a source_name")
+        if self.source_name and self.source_name not in load_sources():
+            known = ", ".join(load_sources()) or "none"
+            raise ValueError(f"unknown source_name {self.source_name!r} (config/sources.toml has: {known})")
+        return self
 
 
 @task(cache_policy=NO_CACHE)
@@ -37,83 +58,184 @@ def discover_files(paths: list[str]) -> list[str]:
     return [str(p) for p in discover(paths)]
 
 
-@task(cache_policy=NO_CACHE)
-def read_dump(path: str, source: str | None) -> tuple[list[Article], str | None]:
-    """The articles of one file, or the reason the file is quarantined."""
-    try:
-        return list(read_file(Path(path), source)), None
-    except ReaderError as exc:
-        return [], exc.reason
+@dataclass
+class ReadEvent:
+    """What reading hands the flow: a chunk of articles, a file read to its end, or a bad file."""
+
+    articles: list[Article] = field(default_factory=list)
+    file_done: str | None = None
+    articles_in_file: int = 0
+    quarantined: str | None = None
+    reason: str | None = None
+    problems: list[RecordProblem] = field(default_factory=list)  # bad records skipped in the file
 
 
 @task(cache_policy=NO_CACHE)
-def transform(articles: list[Article], duplicates: DuplicateIndex, ingested_at: str) -> Any:
-    """Clean, dedupe, enrich and shape one chunk."""
-    s = get_settings()
-    cfg = load_transform_config(CONFIG_DIR, s.spacy_model, s.n_process, s.nlp_batch_size)
-    return transform_chunk(articles, cfg, duplicates, ingested_at)
+def read_dumps(paths: list[str], source: str | None, size: int) -> Iterator[ReadEvent]:
+    """Stream every file's articles in chunks of `size`; a bad file is reported, never fatal."""
+    chunk: list[Article] = []
+    for path in paths:
+        count = 0
+        problems: list[RecordProblem] = []
+        try:
+            for article in read_file(Path(path), source, on_problem=problems.append):
+                chunk.append(article)
+                count += 1
+                if len(chunk) >= size:
+                    yield ReadEvent(articles=chunk)
+                    chunk = []
+        except ReaderError as exc:
+            yield ReadEvent(quarantined=path, reason=exc.reason, problems=problems)
+            continue
+        yield ReadEvent(file_done=path, articles_in_file=count, problems=problems)
+    if chunk:
+        yield ReadEvent(articles=chunk)
+
+
+@task(cache_policy=NO_CACHE)
+def prepare(articles: list[Article], cfg: TransformConfig, duplicates: DuplicateIndex) -> StageOutput:
+    """Clean, date and dedupe one chunk (in the flow process: dedupe state is run-wide)."""
+    return prepare_chunk(articles, cfg, duplicates)
+
+
+@task(cache_policy=NO_CACHE)
+def enrich(prepared: StageOutput, cfg: TransformConfig, ingested_at: str) -> StageOutput:
+    """NER and mentioned dates for one chunk; runs on the configured task runner."""
+    return enrich_chunk(prepared.frame, cfg, ingested_at)
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 10, 30])
-def load(documents: list[dict[str, Any]], alias: str) -> Any:
-    """Bulk-load one chunk through the write alias."""
-    s = get_settings()
-    es = connect(s)
-    return load_documents(es, documents, alias, chunk_size=s.bulk_chunk_size)
+def load(documents: list[dict[str, Any]], alias: str) -> LoadResult:
+    """Bulk-load one chunk through the write alias (network: retried with backoff)."""
+    settings = get_settings()
+    return load_documents(connect(settings), documents, alias, chunk_size=settings.bulk_chunk_size)
 
 
-def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+def _append_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        fh.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+def _wanted(path: Path, manifest: Manifest, since: float | None) -> bool:
+    try:
+        return (since is None or path.stat().st_mtime >= since) and manifest.needs_processing(path)
+    except OSError:
+        return True  # gone or unreadable since discovery: reading it reports why
+
+
+def build_task_runner(spec: str, dask_workers: int) -> Any:
+    """The task runner a setting names: threads, a local Dask cluster, or a Dask scheduler address."""
+    if spec == "thread":
+        from prefect.task_runners import ThreadPoolTaskRunner
+
+        return ThreadPoolTaskRunner(max_workers=2)
+    from prefect_dask import DaskTaskRunner
+
+    if spec == "dask":
+        return DaskTaskRunner(cluster_kwargs={"n_workers": dask_workers, "threads_per_worker": 1, "processes": True})
+    return DaskTaskRunner(address=spec.replace("dask://", "tcp://", 1))
+
+
+def configured_flow() -> Any:
+    """The ingest flow with the task runner the settings ask for."""
+    settings = get_settings()
+    return ingest.with_options(task_runner=build_task_runner(settings.task_runner, settings.dask_workers))
+
+
+def resolve_inputs(params: IngestParams) -> tuple[list[str], str | None]:
+    """Paths and source label for a run, from explicit paths and/or a named source."""
+    paths, label = list(params.paths), params.source
+    if params.source_name:
+        spec = load_sources()[params.source_name]
+        paths += list(spec["paths"])  # type: ignore[arg-type]
+        label = label or spec.get("label") or params.source_name  # type: ignore[assignment]
+    return paths, label
 
 
 @flow(name="ingest", log_prints=True)
 def ingest(params: IngestParams) -> dict[str, Any]:
-    """Ingest dump files into the alias and return the run report."""
+    """Ingest new or changed dump files into the alias and publish the run report."""
     logger = get_run_logger()
     settings = get_settings()
     alias = params.alias or settings.alias
-    es = connect(settings)
-    index = ensure_index(es, alias)
-    report = RunReport(alias=alias, index=index)
-    ingested_at = datetime.now(UTC).isoformat(timespec="seconds")
+    chunk_size = params.batch_size or settings.chunk_size
+    cfg = load_transform_config(
+        CONFIG_DIR, settings.spacy_model, params.n_process or settings.n_process, settings.nlp_batch_size
+    )
     state_dir = settings.cache_path / "runs"
-    duplicates = DuplicateIndex()
+    paths, label = resolve_inputs(params)
+    es = connect(settings)
 
-    files = discover_files(params.paths)
-    report.counts["files"] = len(files)
-    logger.info("ingesting %d files into %s (%s)", len(files), alias, index)
+    with alias_lock(settings.cache_path / "locks", alias, settings.lock_timeout):
+        index = ensure_index(es, alias)
+        report = RunReport(alias=alias, index=index)
+        manifest = Manifest(settings.cache_path / "state.sqlite", alias)
+        if params.reprocess:
+            manifest.forget()
+        duplicates = DuplicateIndex(known=manifest.fingerprints)
+        ingested_at = datetime.now(UTC).isoformat(timespec="seconds")
 
-    def flush(batch: list[Article]) -> None:
-        out = transform(batch, duplicates, ingested_at)
-        for stage, counts in out.counts.items():
-            report.add(stage, counts)
-        _write_jsonl(state_dir / "rejects.jsonl", out.rejects)
-        loaded = load(out.documents, alias)
-        report.add("load", loaded.counts)
-        report.dead_letters.extend(loaded.dead_letters)
-        _write_jsonl(state_dir / "dead_letters.jsonl", loaded.dead_letters)
+        found = discover_files(paths)
+        since = datetime.combine(params.since, datetime.min.time()).timestamp() if params.since else None
+        todo = [p for p in found if _wanted(Path(p), manifest, since)]
+        report.counts["files_found"] = len(found)
+        report.counts["files"] = len(todo)
+        report.counts["files_skipped_unchanged"] = len(found) - len(todo)
+        logger.info("%d files found, %d new or changed, loading into %s (%s)", len(found), len(todo), alias, index)
 
-    with bulk_mode(es, index, settings.refresh_interval):
-        batch: list[Article] = []
-        for path in files:
-            articles, problem = read_dump(path, params.source)
-            if problem:
-                report.quarantine(path, problem)
-                logger.warning("quarantined %s: %s", path, problem)
-                continue
-            report.counts["articles_read"] += len(articles)
-            batch.extend(articles)
-            if len(batch) >= settings.chunk_size:
-                flush(batch)
-                batch = []
-        if batch:
-            flush(batch)
-    _write_jsonl(state_dir / "quarantine.jsonl", report.quarantined)
+        # Articles read per file; a file is recorded done once the chunk holding its last articles is loaded.
+        read_counts: dict[str, int] = {}
+        in_flight: list[tuple[Future[StageOutput], list[str]]] = []
+
+        def finish(future: Future[StageOutput], closes: list[str]) -> None:
+            enriched = future.result()
+            for stage, counts in enriched.counts.items():
+                report.add(stage, counts)
+            _append_jsonl(state_dir / "rejects.jsonl", enriched.rejects)
+            if enriched.documents:
+                loaded = load(enriched.documents, alias)
+                report.add("load", loaded.counts)
+                report.dead_letters.extend(loaded.dead_letters)
+                _append_jsonl(state_dir / "dead_letters.jsonl", loaded.dead_letters)
+                manifest.add_fingerprints((d["content_hash"], d["_id"]) for d in enriched.documents)
+            for path in closes:  # ES has acknowledged every article of these files
+                manifest.record(Path(path), DONE, read_counts[path])
+
+        def submit(batch: list[Article], closes: list[str]) -> None:
+            prepared = prepare(batch, cfg, duplicates)
+            for stage, counts in prepared.counts.items():
+                report.add(stage, counts)
+            _append_jsonl(state_dir / "rejects.jsonl", prepared.rejects)
+            in_flight.append((enrich.submit(prepared, cfg, ingested_at), closes))
+            while len(in_flight) > 1:  # one chunk enriching while the one before it loads
+                finish(*in_flight.pop(0))
+
+        with bulk_mode(es, index, settings.refresh_interval):
+            fully_read: list[str] = []  # files read to the end whose last articles are not submitted yet
+            for event in read_dumps(todo, label, chunk_size):
+                for problem in event.problems:
+                    report.skip_record(problem.path, problem.location, problem.reason)
+                if event.quarantined:
+                    report.quarantine(event.quarantined, event.reason or "unreadable")
+                    manifest.record(Path(event.quarantined), QUARANTINED, reason=event.reason)
+                    logger.warning("quarantined %s: %s", event.quarantined, event.reason)
+                elif event.file_done:
+                    read_counts[event.file_done] = event.articles_in_file
+                    report.counts["articles_read"] += event.articles_in_file
+                    fully_read.append(event.file_done)
+                else:
+                    submit(event.articles, fully_read)
+                    fully_read = []
+            if fully_read:
+                submit([], fully_read)
+            while in_flight:
+                finish(*in_flight.pop(0))
+        manifest.close()
+
+    _append_jsonl(state_dir / "quarantine.jsonl", report.quarantined + report.skipped_records)
     create_markdown_artifact(key="ingest-report", markdown=report.markdown(), description="newsfacet run report")
     logger.info("done: %s", report.one_line())
     return report.as_dict()

@@ -36,9 +36,19 @@ def _print_report(report: dict[str, Any]) -> None:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Run the ingest flow over the given paths."""
-    from flows.ingest import IngestParams, ingest
+    from flows.ingest import IngestParams, configured_flow
 
-    report = ingest(IngestParams(paths=args.paths, alias=args.alias, source=args.source))
+    params = IngestParams(
+        paths=args.paths,
+        source_name=args.source_name,
+        source=args.source,
+        alias=args.alias,
+        reprocess=args.reprocess,
+        since=args.since,
+        batch_size=args.batch_size,
+        n_process=args.n_process,
+    )
+    report = configured_flow()(params)
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
@@ -140,6 +150,74 @@ def cmd_setup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reindex(args: argparse.Namespace) -> int:
+    """Build a new index version (from the serving index, or from dumps) and swap the alias to it."""
+    from newsfacet.locking import alias_lock
+    from search import aliases
+    from search.client import connect
+
+    settings = get_settings()
+    alias = args.alias or settings.alias
+    es = connect(settings)
+    if args.from_dumps:
+        from flows.ingest import IngestParams, configured_flow
+
+        def fill(_index: str) -> None:
+            report = configured_flow()(IngestParams(paths=args.from_dumps, alias=alias, reprocess=True))
+            if report["stages"].get("load", {}).get("failed"):
+                raise aliases.AliasError(f"{report['stages']['load']['failed']} documents failed; alias not swapped")
+
+        old, new = aliases.reindex(es, alias, settings.keep_versions, settings.refresh_interval, fill)
+    else:
+        # no ingest may write to the old index while it is being copied
+        with alias_lock(settings.cache_path / "locks", alias, settings.lock_timeout):
+            old, new = aliases.reindex(es, alias, settings.keep_versions, settings.refresh_interval)
+    console.print(f"{alias}: {old} -> {new} ({es.count(index=alias)['count']} documents)")
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    """Point the alias back at the previous index version."""
+    from search import aliases
+    from search.client import connect
+
+    settings = get_settings()
+    alias = args.alias or settings.alias
+    was, now = aliases.rollback(connect(settings), alias)
+    console.print(f"{alias}: {was} -> {now}")
+    return 0
+
+
+def cmd_versions(args: argparse.Namespace) -> int:
+    """List the index versions behind the alias."""
+    from search import aliases
+    from search.client import connect
+
+    settings = get_settings()
+    alias = args.alias or settings.alias
+    rows = aliases.versions(connect(settings), alias)
+    if args.json:
+        print(json.dumps([r.__dict__ for r in rows], indent=2))
+        return 0
+    table = Table(title=f"versions of {alias}")
+    for col in ("index", "docs", "read", "write", "complete"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r.name, str(r.docs), "yes" if r.read else "", "yes" if r.write else "", "yes" if r.complete else ""
+        )
+    console.print(table)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Register the nightly deployment and serve its runs until stopped."""
+    from flows.serve import serve_nightly
+
+    serve_nightly(get_settings())
+    return 0
+
+
 class UsageError(Exception):
     """A bad command-line value; printed as one line."""
 
@@ -153,9 +231,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="ingest dump files or directories")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="*", metavar="PATH")
+    p.add_argument("--source-name", help="a source defined in config/sources.toml (its paths and label)")
     p.add_argument("--alias", help="alias to load into (default: setting 'alias', 'articles')")
-    p.add_argument("--source", help="source name for files that carry none (default: the folder name)")
+    p.add_argument("--source", help="source facet value for files that carry none (default: the folder name)")
+    p.add_argument("--reprocess", action="store_true", help="process every file, even unchanged ones")
+    p.add_argument("--since", metavar="YYYY-MM-DD", help="only files modified on or after this date")
+    p.add_argument("--batch-size", type=int, help="articles per chunk (default: setting chunk_size)")
+    p.add_argument("--n-process", type=int, help="spaCy processes (default: setting n_process)")
     p.add_argument("--json", action="store_true", help="print the run report as JSON")
     p.set_defaults(func=cmd_ingest)
 
@@ -175,6 +258,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alias")
     p.add_argument("--kibana-url", help="Kibana to import saved objects into (default: $KIBANA_URL)")
     p.set_defaults(func=cmd_setup)
+
+    p = sub.add_parser("reindex", help="rebuild into a new index version and swap the alias atomically")
+    p.add_argument("--alias")
+    p.add_argument("--from-dumps", nargs="+", metavar="PATH", help="rebuild from these dumps instead of the index")
+    p.set_defaults(func=cmd_reindex)
+
+    p = sub.add_parser("rollback", help="point the alias back at the previous index version")
+    p.add_argument("--alias")
+    p.set_defaults(func=cmd_rollback)
+
+    p = sub.add_parser("versions", help="list the index versions behind the alias")
+    p.add_argument("--alias")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_versions)
+
+    p = sub.add_parser("serve", help="register the nightly deployment and run its flow runs (Prefect)")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("es", help="manage the embedded dev Elasticsearch node")
     p.add_argument("es_command", choices=["start", "stop", "status"])

@@ -18,6 +18,7 @@ class RunReport:
     stages: dict[str, Counter[str]] = field(default_factory=dict)
     quarantined: list[dict[str, str]] = field(default_factory=list)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    skipped_records: list[dict[str, str]] = field(default_factory=list)
 
     def add(self, stage: str, counts: Counter[str]) -> None:
         """Add one chunk's counts of a stage."""
@@ -28,6 +29,11 @@ class RunReport:
         self.quarantined.append({"path": path, "reason": reason, "at": datetime.now(UTC).isoformat(timespec="seconds")})
         self.counts["files_quarantined"] += 1
 
+    def skip_record(self, path: str, location: str, reason: str) -> None:
+        """Record one bad record skipped inside an otherwise readable file."""
+        self.skipped_records.append({"path": path, "location": location, "reason": reason})
+        self.counts["records_skipped"] += 1
+
     def as_dict(self) -> dict[str, Any]:
         """Plain data for JSON output and the flow's return value."""
         return {
@@ -37,6 +43,7 @@ class RunReport:
             "stages": {k: dict(v) for k, v in self.stages.items()},
             "quarantined": self.quarantined,
             "dead_letters": self.dead_letters,
+            "skipped_records": self.skipped_records,
         }
 
     def one_line(self) -> str:
@@ -57,6 +64,8 @@ class RunReport:
                 lines.append(f"| {stage} | {key} | {value} |")
         for item in self.quarantined:
             lines.append(f"| quarantine | {item['path']} | {item['reason']} |")
+        for item in self.skipped_records[:50]:
+            lines.append(f"| skipped record | {item['path']} {item['location']} | {item['reason']} |")
         for item in self.dead_letters[:50]:
             lines.append(f"| dead letter | {item['_id']} | {item['reason']} |")
         return "\n".join(lines) + "\n"

@@ -58,6 +58,28 @@ class Settings(BaseSettings):
     cache_dir: str = ""
     java_home: str = ""
     es_heap: str = "1g"
+    keep_versions: int = Field(default=2, ge=0)
+    lock_timeout: float = Field(default=600.0, ge=0)
+    task_runner: str = "thread"
+    dask_workers: int = Field(default=2, ge=1)
+    deployment_name: str = "nightly"
+    schedule_cron: str = "0 2 * * *"
+    schedule_timezone: str = "UTC"
+    drop_folder: str = "drop"
+
+    @field_validator("task_runner")
+    @classmethod
+    def _known_runner(cls, value: str) -> str:
+        if value not in ("thread", "dask") and not value.startswith(("dask://", "tcp://")):
+            raise ValueError("must be 'thread', 'dask' or a Dask scheduler address (dask://host:port)")
+        return value
+
+    @field_validator("schedule_cron")
+    @classmethod
+    def _cron_fields(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError(f"{value!r} is not a 5-field cron expression")
+        return value
 
     @field_validator("alias")
     @classmethod
@@ -99,6 +121,21 @@ def load_settings(**overrides: object) -> Settings:
         ) from None
     except Exception as exc:  # a TOML syntax error, for one
         raise SettingsError(f"cannot read settings from {SETTINGS_FILE}: {exc}") from None
+
+
+def load_sources() -> dict[str, dict[str, object]]:
+    """Named sources from config/sources.toml, with paths made absolute."""
+    import tomllib
+
+    path = CONFIG_DIR / "sources.toml"
+    if not path.exists():
+        return {}
+    with path.open("rb") as fh:
+        raw = tomllib.load(fh).get("sources", {})
+    return {
+        name: {**spec, "paths": [str((REPO_ROOT / p).resolve()) for p in spec.get("paths", [])]}
+        for name, spec in raw.items()
+    }
 
 
 @lru_cache(maxsize=1)

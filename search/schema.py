@@ -14,6 +14,10 @@ from newsfacet.settings import CONFIG_DIR
 TEMPLATE_FILE = CONFIG_DIR / "index" / "articles.json"
 
 
+class SchemaChanged(Exception):
+    """The mapping in config/ differs from the one the live index was built with."""
+
+
 @lru_cache(maxsize=1)
 def index_body() -> dict[str, Any]:
     """Settings and mappings of the articles index, as config/index/articles.json has them."""
@@ -48,8 +52,19 @@ def ensure_index(es: Elasticsearch, alias: str) -> str:
     """The physical index behind the write alias, creating the first version if there is none."""
     put_template(es, alias)
     if es.indices.exists_alias(name=write_alias(alias)):
-        return next(iter(es.indices.get_alias(name=write_alias(alias))))
+        index = next(iter(es.indices.get_alias(name=write_alias(alias))))
+        if not index.startswith(f"{alias}-{schema_hash()}-"):
+            raise SchemaChanged(
+                f"{TEMPLATE_FILE} changed since {index} was built; run `newsfacet reindex --alias {alias}` first"
+            )
+        return index
     index = f"{alias}-{schema_hash()}-000001"
     es.indices.create(index=index, aliases={alias: {}, write_alias(alias): {"is_write_index": True}})
+    mark_complete(es, index, alias)
     es.cluster.health(index=index, wait_for_status="yellow", timeout="30s")
     return index
+
+
+def mark_complete(es: Elasticsearch, index: str, alias: str) -> None:
+    """Record in the index's _meta that it holds a complete build (see search.aliases)."""
+    es.indices.put_mapping(index=index, meta={"schema_hash": schema_hash(), "alias": alias, "complete": True})

@@ -1,0 +1,134 @@
+"""The run-state store: which files were processed (the manifest) and article fingerprints.
+
+SQLite in the cache dir: cheap to query, safe across runs, one file to back up or delete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    alias TEXT NOT NULL, path TEXT NOT NULL, size INTEGER, mtime REAL, checksum TEXT,
+    status TEXT NOT NULL, reason TEXT, articles INTEGER DEFAULT 0, updated_at TEXT,
+    PRIMARY KEY (alias, path)
+);
+CREATE TABLE IF NOT EXISTS fingerprints (
+    alias TEXT NOT NULL, content_hash TEXT NOT NULL, doc_id TEXT NOT NULL,
+    PRIMARY KEY (alias, content_hash)
+);
+"""
+DONE, QUARANTINED = "done", "quarantined"
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What the manifest knows of one file."""
+
+    path: str
+    size: int
+    mtime: float
+    checksum: str | None
+    status: str
+
+
+def file_checksum(path: Path) -> str:
+    """SHA-1 of the file's bytes, read in blocks so big dumps stay out of memory."""
+    digest = hashlib.sha1()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Manifest:
+    """Processed files and fingerprints for one alias."""
+
+    def __init__(self, db_path: Path, alias: str) -> None:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        self.alias = alias
+        self.db = sqlite3.connect(db_path, timeout=60, check_same_thread=False)
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
+
+    def get(self, path: str) -> FileState | None:
+        """The recorded state of a file, if any."""
+        row = self.db.execute(
+            "SELECT path, size, mtime, checksum, status FROM files WHERE alias=? AND path=?", (self.alias, path)
+        ).fetchone()
+        return FileState(*row) if row else None
+
+    def needs_processing(self, path: Path) -> bool:
+        """True for a new or changed file; a changed mtime with the same bytes counts as unchanged."""
+        known = self.get(str(path))
+        if known is None:
+            return True
+        stat = path.stat()
+        if known.size == stat.st_size and known.mtime == stat.st_mtime:
+            return False
+        if known.size == stat.st_size and known.checksum == file_checksum(path):
+            self._touch(str(path), stat.st_mtime)
+            return False
+        return True
+
+    def _touch(self, path: str, mtime: float) -> None:
+        with self.db:
+            self.db.execute("UPDATE files SET mtime=? WHERE alias=? AND path=?", (mtime, self.alias, path))
+
+    def record(self, path: Path, status: str, articles: int = 0, reason: str | None = None) -> None:
+        """Record a file as done (after ES acknowledged it) or quarantined (with the reason)."""
+        try:
+            stat = path.stat()
+            size, mtime, checksum = stat.st_size, stat.st_mtime, file_checksum(path)
+        except OSError:  # deleted since it was read
+            size, mtime, checksum = -1, 0.0, None
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    self.alias,
+                    str(path),
+                    size,
+                    mtime,
+                    checksum,
+                    status,
+                    reason,
+                    articles,
+                    datetime.now(UTC).isoformat(timespec="seconds"),
+                ),
+            )
+
+    def forget(self) -> None:
+        """Drop every record of this alias: the next run processes everything."""
+        with self.db:
+            self.db.execute("DELETE FROM files WHERE alias=?", (self.alias,))
+            self.db.execute("DELETE FROM fingerprints WHERE alias=?", (self.alias,))
+
+    def fingerprints(self, hashes: Iterable[str]) -> dict[str, str]:
+        """Doc ids already indexed under these content hashes."""
+        hashes = list(hashes)
+        found: dict[str, str] = {}
+        for i in range(0, len(hashes), 500):
+            part = hashes[i : i + 500]
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(
+                f"SELECT content_hash, doc_id FROM fingerprints WHERE alias=? AND content_hash IN ({marks})",
+                (self.alias, *part),
+            )
+            found.update(dict(rows.fetchall()))
+        return found
+
+    def add_fingerprints(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Remember content hashes of indexed documents."""
+        with self.db:
+            self.db.executemany(
+                "INSERT OR IGNORE INTO fingerprints VALUES (?,?,?)", ((self.alias, h, d) for h, d in pairs)
+            )
