@@ -25,6 +25,7 @@ from readers import ReaderError, RecordProblem, discover, read_file
 from search.client import connect
 from search.load import LoadResult, bulk_mode, load_documents
 from search.schema import ensure_index
+from transforms.clean import FurnitureIndex
 from transforms.dedupe import DuplicateIndex
 from transforms.pipeline import StageOutput, TransformConfig, enrich_chunk, load_transform_config, prepare_chunk
 from transforms.records import Article
@@ -93,9 +94,11 @@ def read_dumps(paths: list[str], source: str | None, size: int) -> Iterator[Read
 
 
 @task(cache_policy=NO_CACHE)
-def prepare(articles: list[Article], cfg: TransformConfig, duplicates: DuplicateIndex) -> StageOutput:
-    """Clean, date and dedupe one chunk (in the flow process: dedupe state is run-wide)."""
-    return prepare_chunk(articles, cfg, duplicates)
+def prepare(
+    articles: list[Article], cfg: TransformConfig, duplicates: DuplicateIndex, furniture: FurnitureIndex
+) -> StageOutput:
+    """Clean, date and dedupe one chunk (in the flow process: dedupe and furniture state are run-wide)."""
+    return prepare_chunk(articles, cfg, duplicates, furniture)
 
 
 @task(cache_policy=NO_CACHE)
@@ -175,7 +178,8 @@ def ingest(params: IngestParams) -> dict[str, Any]:
         manifest = Manifest(settings.cache_path / "state.sqlite", alias)
         if params.reprocess:
             manifest.forget()
-        duplicates = DuplicateIndex(known=manifest.fingerprints)
+        duplicates = DuplicateIndex(threshold=settings.near_duplicate_threshold, known=manifest.fingerprints)
+        furniture = FurnitureIndex(min_articles=settings.furniture_min_articles, known=manifest.furniture_counts)
         ingested_at = datetime.now(UTC).isoformat(timespec="seconds")
 
         found = discover_files(paths)
@@ -205,7 +209,9 @@ def ingest(params: IngestParams) -> dict[str, Any]:
                 manifest.record(Path(path), DONE, read_counts[path])
 
         def submit(batch: list[Article], closes: list[str]) -> None:
-            prepared = prepare(batch, cfg, duplicates)
+            prepared = prepare(batch, cfg, duplicates, furniture)
+            manifest.add_furniture_counts(furniture.delta)
+            furniture.delta.clear()
             for stage, counts in prepared.counts.items():
                 report.add(stage, counts)
             _append_jsonl(state_dir / "rejects.jsonl", prepared.rejects)

@@ -18,6 +18,10 @@ CREATE TABLE IF NOT EXISTS files (
     status TEXT NOT NULL, reason TEXT, articles INTEGER DEFAULT 0, updated_at TEXT,
     PRIMARY KEY (alias, path)
 );
+CREATE TABLE IF NOT EXISTS furniture (
+    alias TEXT NOT NULL, source TEXT NOT NULL, paragraph_key TEXT NOT NULL, articles INTEGER NOT NULL,
+    PRIMARY KEY (alias, source, paragraph_key)
+);
 CREATE TABLE IF NOT EXISTS fingerprints (
     alias TEXT NOT NULL, content_hash TEXT NOT NULL, doc_id TEXT NOT NULL,
     PRIMARY KEY (alias, content_hash)
@@ -111,6 +115,7 @@ class Manifest:
         with self.db:
             self.db.execute("DELETE FROM files WHERE alias=?", (self.alias,))
             self.db.execute("DELETE FROM fingerprints WHERE alias=?", (self.alias,))
+            self.db.execute("DELETE FROM furniture WHERE alias=?", (self.alias,))
 
     def fingerprints(self, hashes: Iterable[str]) -> dict[str, str]:
         """Doc ids already indexed under these content hashes."""
@@ -131,4 +136,25 @@ class Manifest:
         with self.db:
             self.db.executemany(
                 "INSERT OR IGNORE INTO fingerprints VALUES (?,?,?)", ((self.alias, h, d) for h, d in pairs)
+            )
+
+    def furniture_counts(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """Articles per (source, paragraph key) counted by earlier runs."""
+        found: dict[tuple[str, str], int] = {}
+        for source, key in keys:
+            row = self.db.execute(
+                "SELECT articles FROM furniture WHERE alias=? AND source=? AND paragraph_key=?",
+                (self.alias, source, key),
+            ).fetchone()
+            if row:
+                found[(source, key)] = row[0]
+        return found
+
+    def add_furniture_counts(self, delta: dict[tuple[str, str], int]) -> None:
+        """Add this run's paragraph counts to the stored ones."""
+        with self.db:
+            self.db.executemany(
+                "INSERT INTO furniture VALUES (?,?,?,?) ON CONFLICT(alias, source, paragraph_key) "
+                "DO UPDATE SET articles = articles + excluded.articles",
+                ((self.alias, source, key, n) for (source, key), n in delta.items()),
             )

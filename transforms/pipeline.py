@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from transforms.clean import BoilerplateRules, clean_frame, load_rules
+from transforms.clean import BoilerplateRules, FurnitureIndex, clean_frame, load_rules
 from transforms.dates import extract_publish_dates, resolve_mentioned_dates
 from transforms.dedupe import DuplicateIndex, dedupe_articles
 from transforms.documents import assign_ids, to_documents
@@ -63,12 +63,17 @@ class StageOutput:
         self.rejects.extend(result.rejects)
 
 
-def prepare_chunk(articles: list[Article], cfg: TransformConfig, duplicates: DuplicateIndex) -> StageOutput:
+def prepare_chunk(
+    articles: list[Article],
+    cfg: TransformConfig,
+    duplicates: DuplicateIndex,
+    furniture: FurnitureIndex | None = None,
+) -> StageOutput:
     """Clean, date and dedupe one chunk; the frame that comes out goes to enrich_chunk."""
     out = StageOutput(frame=articles_to_frame(articles))
     if not articles:
         return out
-    cleaned = clean_frame(assign_ids(articles_to_frame(articles)), cfg.rules)
+    cleaned = clean_frame(assign_ids(articles_to_frame(articles)), cfg.rules, furniture)
     dated = extract_publish_dates(cleaned.frame)
     deduped = dedupe_articles(dated.frame, duplicates)
     for stage, result in (("clean", cleaned), ("dates", dated), ("dedupe", deduped)):
@@ -89,14 +94,3 @@ def enrich_chunk(frame: pd.DataFrame, cfg: TransformConfig, ingested_at: str) ->
     out.absorb("mentioned_dates", mentioned)
     out.documents = to_documents(mentioned.frame, ingested_at)
     return out
-
-
-def transform_chunk(
-    articles: list[Article], cfg: TransformConfig, duplicates: DuplicateIndex, ingested_at: str
-) -> StageOutput:
-    """Both halves in one process: the whole transform of one chunk."""
-    prepared = prepare_chunk(articles, cfg, duplicates)
-    enriched = enrich_chunk(prepared.frame, cfg, ingested_at)
-    enriched.counts = {**prepared.counts, **enriched.counts}
-    enriched.rejects = prepared.rejects + enriched.rejects
-    return enriched

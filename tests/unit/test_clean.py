@@ -117,3 +117,35 @@ def test_sample_article_golden(rules, sample_dir):
     assert not any(p == "Email" or "Trump" in p or "Related posts" in p for p in row["paragraphs"])
     closed = [p for p in row["paragraphs"] if "with increased focus and purpose" in p]
     assert closed[0].endswith("purpose.\u201d")
+
+
+def test_site_furniture_is_learned_across_articles(rules):
+    from transforms.clean import FurnitureIndex
+
+    furniture = FurnitureIndex(min_articles=3)
+    slogan = "Harbour Times: independent news from the coast since 1901."
+    arts = [
+        Article(
+            source_file=f"{i}.txt", source="harbour", title=f"Story {i}", paragraphs=[f"Body text {i} here.", slogan]
+        )
+        for i in range(3)
+    ]
+    other_site = Article(source_file="x.txt", source="other", title="X", paragraphs=["Other body.", slogan])
+    result = clean_frame(articles_to_frame([*arts, other_site]), rules, furniture)
+    kept = dict(zip(result.frame["source_file"], result.frame["paragraphs"], strict=True))
+    assert all(kept[f"{i}.txt"] == [f"Body text {i} here."] for i in range(3))
+    assert kept["x.txt"] == ["Other body.", slogan]  # seen once on that site: content, not furniture
+    assert result.counts["dropped_site_furniture"] == 3
+    assert sum(furniture.delta.values()) == 8
+
+
+def test_furniture_counts_from_earlier_runs_are_used(rules):
+    from transforms.clean import FurnitureIndex, paragraph_key
+
+    slogan = "Subscribe to the Harbour Times print edition today."
+    stored = {("harbour", paragraph_key(slogan)): 4}
+    furniture = FurnitureIndex(min_articles=5, known=lambda keys: {k: stored[k] for k in keys if k in stored})
+    art = Article(source_file="a.txt", source="harbour", title="T", paragraphs=["Body.", slogan])
+    result = clean_frame(articles_to_frame([art]), rules, furniture)
+    assert result.frame.iloc[0]["paragraphs"] == ["Body."]
+    assert furniture.counts[("harbour", paragraph_key(slogan))] == 5
