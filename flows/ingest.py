@@ -5,6 +5,7 @@ stays flat whatever the dump size; enrichment (NER) of one chunk overlaps the lo
 """
 
 import json
+import sys
 from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 from pydantic import BaseModel, Field, model_validator
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from newsfacet.locking import alias_lock
 from newsfacet.manifest import DONE, QUARANTINED, Manifest
@@ -219,7 +222,19 @@ def ingest(params: IngestParams) -> dict[str, Any]:
             while len(in_flight) > 1:  # one chunk enriching while the one before it loads
                 finish(*in_flight.pop(0))
 
-        with bulk_mode(es, index, settings.refresh_interval):
+        # a progress bar only when a person watches a terminal; served runs log instead
+        progress = Progress(
+            TextColumn("[bold]ingest[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("files"),
+            TimeRemainingColumn(),
+            transient=True,
+            console=Console(stderr=True),
+            disable=not sys.stderr.isatty(),
+        )
+        bar = progress.add_task("files", total=len(todo))
+        with bulk_mode(es, index, settings.refresh_interval), progress:
             fully_read: list[str] = []  # files read to the end whose last articles are not submitted yet
             for event in read_dumps(todo, label, chunk_size):
                 for problem in event.problems:
@@ -228,10 +243,12 @@ def ingest(params: IngestParams) -> dict[str, Any]:
                     report.quarantine(event.quarantined, event.reason or "unreadable")
                     manifest.record(Path(event.quarantined), QUARANTINED, reason=event.reason)
                     logger.warning("quarantined %s: %s", event.quarantined, event.reason)
+                    progress.advance(bar)
                 elif event.file_done:
                     read_counts[event.file_done] = event.articles_in_file
                     report.counts["articles_read"] += event.articles_in_file
                     fully_read.append(event.file_done)
+                    progress.advance(bar)
                 else:
                     submit(event.articles, fully_read)
                     fully_read = []
