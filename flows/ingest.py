@@ -30,7 +30,14 @@ from search.load import LoadResult, bulk_mode, load_documents
 from search.schema import ensure_index
 from transforms.clean import FurnitureIndex
 from transforms.dedupe import DuplicateIndex
-from transforms.pipeline import StageOutput, TransformConfig, enrich_chunk, load_transform_config, prepare_chunk
+from transforms.pipeline import (
+    StageOutput,
+    TransformConfig,
+    enrich_chunk,
+    load_transform_config,
+    ner_cache_keys,
+    prepare_chunk,
+)
 from transforms.records import Article
 
 
@@ -105,9 +112,11 @@ def prepare(
 
 
 @task(cache_policy=NO_CACHE)
-def enrich(prepared: StageOutput, cfg: TransformConfig, ingested_at: str) -> StageOutput:
-    """NER and mentioned dates for one chunk; runs on the configured task runner."""
-    return enrich_chunk(prepared.frame, cfg, ingested_at)
+def enrich(
+    prepared: StageOutput, cfg: TransformConfig, ingested_at: str, ner_cache: dict[str, list[list[str]]]
+) -> StageOutput:
+    """NER (for texts not in the cache) and mentioned dates for one chunk; runs on the task runner."""
+    return enrich_chunk(prepared.frame, cfg, ingested_at, ner_cache)
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 10, 30])
@@ -202,6 +211,7 @@ def ingest(params: IngestParams) -> dict[str, Any]:
             for stage, counts in enriched.counts.items():
                 report.add(stage, counts)
             _append_jsonl(state_dir / "rejects.jsonl", enriched.rejects)
+            manifest.add_ner_results(enriched.ner_cache)
             if enriched.documents:
                 loaded = load(enriched.documents, alias)
                 report.add("load", loaded.counts)
@@ -218,7 +228,8 @@ def ingest(params: IngestParams) -> dict[str, Any]:
             for stage, counts in prepared.counts.items():
                 report.add(stage, counts)
             _append_jsonl(state_dir / "rejects.jsonl", prepared.rejects)
-            in_flight.append((enrich.submit(prepared, cfg, ingested_at), closes))
+            cached = manifest.ner_results(ner_cache_keys(prepared.frame, cfg))
+            in_flight.append((enrich.submit(prepared, cfg, ingested_at, cached), closes))
             while len(in_flight) > 1:  # one chunk enriching while the one before it loads
                 finish(*in_flight.pop(0))
 

@@ -218,6 +218,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Score the transforms against the hand-written gold answers (no Elasticsearch, no Prefect)."""
+    from pathlib import Path
+
+    from newsfacet.evaluate import DEFAULT_GOLD_DIR, evaluate, format_report
+
+    ev = evaluate(Path(args.gold) if args.gold else DEFAULT_GOLD_DIR)
+    if args.json:
+        print(json.dumps(ev.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        sys.stdout.write(format_report(ev))
+    return 0
+
+
 class UsageError(Exception):
     """A bad command-line value; printed as one line."""
 
@@ -275,6 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="register the nightly deployment and run its flow runs (Prefect)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("evaluate", help="quality figures of the transforms on the gold fixtures")
+    p.add_argument("--gold", metavar="DIR", help="gold folder (default: tests/fixtures/gold)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("es", help="manage the embedded dev Elasticsearch node")
     p.add_argument("es_command", choices=["start", "stop", "status"])

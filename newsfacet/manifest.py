@@ -6,6 +6,7 @@ SQLite in the cache dir: cheap to query, safe across runs, one file to back up o
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE TABLE IF NOT EXISTS furniture (
     alias TEXT NOT NULL, source TEXT NOT NULL, paragraph_key TEXT NOT NULL, articles INTEGER NOT NULL,
     PRIMARY KEY (alias, source, paragraph_key)
+);
+CREATE TABLE IF NOT EXISTS ner_cache (
+    key TEXT PRIMARY KEY, entities TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS fingerprints (
     alias TEXT NOT NULL, content_hash TEXT NOT NULL, doc_id TEXT NOT NULL,
@@ -157,4 +161,23 @@ class Manifest:
                 "INSERT INTO furniture VALUES (?,?,?,?) ON CONFLICT(alias, source, paragraph_key) "
                 "DO UPDATE SET articles = articles + excluded.articles",
                 ((self.alias, source, key, n) for (source, key), n in delta.items()),
+            )
+
+    def ner_results(self, keys: list[str]) -> dict[str, list[list[str]]]:
+        """Cached NER results (shared by every alias: they depend only on text and model)."""
+        found: dict[str, list[list[str]]] = {}
+        for i in range(0, len(keys), 500):
+            part = keys[i : i + 500]
+            rows = self.db.execute(
+                f"SELECT key, entities FROM ner_cache WHERE key IN ({','.join('?' * len(part))})", part
+            )
+            found.update((key, json.loads(ents)) for key, ents in rows.fetchall())
+        return found
+
+    def add_ner_results(self, results: dict[str, list[list[str]]]) -> None:
+        """Store new NER results."""
+        with self.db:
+            self.db.executemany(
+                "INSERT OR IGNORE INTO ner_cache VALUES (?, ?)",
+                ((key, json.dumps(ents, ensure_ascii=False)) for key, ents in results.items()),
             )

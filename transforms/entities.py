@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -155,6 +157,20 @@ def ner_texts(paragraphs: list[str], captions: list[str], rules: BoilerplateRule
     return [*body, *(c for c in (strip_credits(c, rules) for c in captions) if c)]
 
 
+def ner_cache_key(model: str, text: str) -> str:
+    """Cache key of one text's NER result: the same text through the same model gives the same entities."""
+    return hashlib.blake2b(f"{model}\0{text}".encode(), digest_size=16).hexdigest()
+
+
+def chunk_texts(frame: pd.DataFrame, rules: BoilerplateRules) -> list[tuple[int, str]]:
+    """(row position, text) for every text NER reads in the chunk."""
+    return [
+        (i, text)
+        for i, (paras, caps) in enumerate(zip(frame["paragraphs"], frame["captions"], strict=True))
+        for text in ner_texts(paras, caps, rules)
+    ]
+
+
 def extract_entities(
     frame: pd.DataFrame,
     nlp: Any,
@@ -162,22 +178,30 @@ def extract_entities(
     rules: BoilerplateRules,
     n_process: int = 1,
     batch_size: int = 64,
-) -> StageResult:
-    """Run NER over the chunk in one nlp.pipe stream and fill the entity columns."""
-    owners: list[int] = []
-    texts: list[str] = []
-    for i, (paras, caps) in enumerate(zip(frame["paragraphs"], frame["captions"], strict=True)):
-        for text in ner_texts(paras, caps, rules):
-            owners.append(i)
-            texts.append(text)
+    cache: Mapping[str, list[list[str]]] | None = None,
+    model: str = "",
+) -> tuple[StageResult, dict[str, list[list[str]]]]:
+    """Run NER over the chunk's texts not in cache, in one nlp.pipe stream; fill the entity columns.
+
+    Returns the stage result and the new cache entries (key -> [[text, label], ...]).
+    """
+    cache = cache or {}
+    owned = [(i, text, ner_cache_key(model, text)) for i, text in chunk_texts(frame, rules)]
+    # each distinct uncached text runs once, however many articles share it
+    todo = list(dict.fromkeys((key, text) for _, text, key in owned if key not in cache))
+    fresh: dict[str, list[list[str]]] = {}
+    for (key, _), doc in zip(
+        todo, nlp.pipe((text for _, text in todo), batch_size=batch_size, n_process=n_process), strict=True
+    ):
+        fresh[key] = [[ent.text, ent.label_] for ent in doc.ents]
     mentions: list[list[tuple[str, str]]] = [[] for _ in range(len(frame))]
     date_mentions: list[list[str]] = [[] for _ in range(len(frame))]
-    for owner, doc in zip(owners, nlp.pipe(texts, batch_size=batch_size, n_process=n_process), strict=True):
-        for ent in doc.ents:
-            if ent.label_ == "DATE":
-                date_mentions[owner].append(ent.text)
+    for owner, _, key in owned:
+        for text, label in cache[key] if key in cache else fresh[key]:
+            if label == "DATE":
+                date_mentions[owner].append(text)
             else:
-                mentions[owner].append((ent.text, ent.label_))
+                mentions[owner].append((text, label))
     out = frame.copy()
     canon = [canonical_entities(m, cfg) for m in mentions]
     result = StageResult(out)
@@ -185,6 +209,8 @@ def extract_entities(
         out[field_name] = [c[field_name] for c in canon]
         result.counts[f"{field_name}_values"] += sum(len(c[field_name]) for c in canon)
     out["date_mentions"] = date_mentions
-    result.counts["texts"] += len(texts)
+    result.counts["texts"] += len(owned)
+    result.counts["texts_from_cache"] += sum(1 for _, _, key in owned if key in cache)
+    result.counts["texts_run_through_ner"] += len(todo)
     result.counts["mentions"] += sum(len(m) for m in mentions)
-    return result
+    return result, fresh

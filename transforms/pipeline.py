@@ -7,6 +7,7 @@ enrich:  entities -> mentioned dates -> documents  (NER, the expensive part: can
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -18,7 +19,14 @@ from transforms.clean import BoilerplateRules, FurnitureIndex, clean_frame, load
 from transforms.dates import extract_publish_dates, resolve_mentioned_dates
 from transforms.dedupe import DuplicateIndex, dedupe_articles
 from transforms.documents import assign_ids, to_documents
-from transforms.entities import EntityConfig, extract_entities, load_entity_config, load_ner
+from transforms.entities import (
+    EntityConfig,
+    chunk_texts,
+    extract_entities,
+    load_entity_config,
+    load_ner,
+    ner_cache_key,
+)
 from transforms.records import Article, articles_to_frame
 from transforms.stats import StageResult
 
@@ -56,6 +64,7 @@ class StageOutput:
     documents: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     rejects: list[dict[str, str]] = field(default_factory=list)
+    ner_cache: dict[str, list[list[str]]] = field(default_factory=dict)  # new NER results by text key
 
     def absorb(self, stage: str, result: StageResult) -> None:
         """Take one stage's counts and rejects."""
@@ -82,13 +91,25 @@ def prepare_chunk(
     return out
 
 
-def enrich_chunk(frame: pd.DataFrame, cfg: TransformConfig, ingested_at: str) -> StageOutput:
+def ner_cache_keys(frame: pd.DataFrame, cfg: TransformConfig) -> list[str]:
+    """Keys of the NER results a prepared chunk needs, for a cache lookup before enrich_chunk."""
+    return list(dict.fromkeys(ner_cache_key(cfg.spacy_model, text) for _, text in chunk_texts(frame, cfg.rules)))
+
+
+def enrich_chunk(
+    frame: pd.DataFrame,
+    cfg: TransformConfig,
+    ingested_at: str,
+    ner_cache: Mapping[str, list[list[str]]] | None = None,
+) -> StageOutput:
     """Entities and mentioned dates for a prepared chunk, shaped as index documents."""
     out = StageOutput()
     if frame.empty:
         return out
     nlp = load_ner(cfg.spacy_model)
-    enriched = extract_entities(frame, nlp, cfg.entities, cfg.rules, cfg.n_process, cfg.nlp_batch_size)
+    enriched, out.ner_cache = extract_entities(
+        frame, nlp, cfg.entities, cfg.rules, cfg.n_process, cfg.nlp_batch_size, ner_cache, cfg.spacy_model
+    )
     mentioned = resolve_mentioned_dates(enriched.frame)
     out.absorb("entities", enriched)
     out.absorb("mentioned_dates", mentioned)

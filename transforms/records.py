@@ -39,7 +39,8 @@ ARTICLE_COLUMNS: list[str] = [f.name for f in fields(Article)]
 
 def articles_to_frame(articles: Iterable[Article]) -> pd.DataFrame:
     """A chunk of articles as a DataFrame with one column per Article field."""
-    return pd.DataFrame([asdict(a) for a in articles], columns=ARTICLE_COLUMNS)
+    # object dtype: pandas would otherwise turn a missing url or date into NaN once another row has one
+    return pd.DataFrame([asdict(a) for a in articles], columns=ARTICLE_COLUMNS, dtype=object)
 
 
 def frame_to_articles(frame: pd.DataFrame) -> list[Article]:

@@ -64,3 +64,27 @@ def test_aliases_junk_and_labels(cfg):
 def test_ner_pipeline_has_only_ner():
     nlp = load_ner(get_settings().spacy_model)
     assert nlp.pipe_names == ["ner"]
+
+
+def test_ner_results_are_cached_by_text(cfg):
+    from transforms.clean import load_rules
+    from transforms.entities import extract_entities, ner_cache_key
+    from transforms.records import Article, articles_to_frame
+
+    rules = load_rules(CONFIG_DIR / "boilerplate.toml")
+    nlp = load_ner(get_settings().spacy_model)
+    para = "Secretary of State John Kerry met President Vladimir Putin in Sochi on Tuesday."
+    frame = articles_to_frame(
+        [Article(source_file="a", paragraphs=[para]), Article(source_file="b", paragraphs=[para])]
+    )
+    first, fresh = extract_entities(frame, nlp, cfg, rules, cache={}, model="m")
+    assert list(fresh) == [ner_cache_key("m", para)]  # the shared paragraph ran through NER once
+    assert first.counts["texts"] == 2 and first.counts["texts_run_through_ner"] == 1
+    assert first.counts["texts_from_cache"] == 0
+    assert "John Kerry" in first.frame.iloc[0]["persons"]
+    # a cached result is used instead of running the model: a planted value shows through
+    planted = {ner_cache_key("m", para): [["Ada Lovelace", "PERSON"], ["Tuesday", "DATE"]]}
+    second, fresh2 = extract_entities(frame, nlp, cfg, rules, cache=planted, model="m")
+    assert fresh2 == {} and second.counts["texts_from_cache"] == 2 and second.counts["texts_run_through_ner"] == 0
+    assert list(second.frame["persons"]) == [["Ada Lovelace"], ["Ada Lovelace"]]
+    assert list(second.frame["date_mentions"]) == [["Tuesday"], ["Tuesday"]]

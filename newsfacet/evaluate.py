@@ -1,0 +1,494 @@
+"""Quality figures of the transforms (boilerplate, dedup, entities, dates) against hand-written gold answers.
+
+The gold folder holds small dumps and one gold.json; see tests/fixtures/gold/README.md for the standard.
+Everything runs in-process on the pure pipeline: no Elasticsearch, no Prefect.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from newsfacet.settings import CONFIG_DIR, REPO_ROOT, get_settings
+
+DEFAULT_GOLD_DIR = REPO_ROOT / "tests" / "fixtures" / "gold"
+GOLD_FILE = "gold.json"
+FACETS = ("persons", "organizations", "locations")
+# Formats that hold many articles per file: their gold keys are "file!n", n counted from 1.
+MULTI_RECORD = (".jsonl", ".ndjson", ".json", ".csv", ".tsv")
+QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\u2014": "-", "\u2013": "-"})
+LEADING_THE = re.compile(r"^the\s+")
+
+
+@dataclass
+class Counts:
+    """True positives, false positives and false negatives of one measure."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float | None:
+        """tp / (tp + fp), or None when nothing was predicted."""
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+
+    @property
+    def recall(self) -> float | None:
+        """tp / (tp + fn), or None when nothing was expected."""
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+
+    @property
+    def f1(self) -> float | None:
+        """Harmonic mean of precision and recall."""
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p is not None and r is not None and p + r else None
+
+    def add(self, other: Counts) -> None:
+        """Add another measure's counts to this one."""
+        self.tp, self.fp, self.fn = self.tp + other.tp, self.fp + other.fp, self.fn + other.fn
+
+    def as_dict(self) -> dict[str, Any]:
+        """Counts and derived figures, rounded, for JSON."""
+        return {
+            **asdict(self),
+            "precision": _round(self.precision),
+            "recall": _round(self.recall),
+            "f1": _round(self.f1),
+        }
+
+
+@dataclass
+class Accuracy:
+    """Correct out of total."""
+
+    correct: int = 0
+    total: int = 0
+
+    @property
+    def value(self) -> float | None:
+        """correct / total, or None when there was nothing to judge."""
+        return self.correct / self.total if self.total else None
+
+    def score(self, ok: bool) -> None:
+        """Count one judged item."""
+        self.total += 1
+        self.correct += int(ok)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Counts and the accuracy, rounded, for JSON."""
+        return {**asdict(self), "accuracy": _round(self.value)}
+
+
+@dataclass
+class Evaluation:
+    """Per-category figures over the gold articles, plus what each article missed."""
+
+    gold_dir: str
+    articles: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    titles: Accuracy = field(default_factory=Accuracy)
+    dropped: Counts = field(default_factory=Counts)
+    kept: Counts = field(default_factory=Counts)
+    captions: Counts = field(default_factory=Counts)
+    drop_recall_by_kind: dict[str, Accuracy] = field(default_factory=dict)
+    exact_duplicates: Accuracy = field(default_factory=Accuracy)
+    false_exact_drops: int = 0
+    near_duplicates: Counts = field(default_factory=Counts)
+    entities: dict[str, Counts] = field(default_factory=lambda: {f: Counts() for f in FACETS})
+    published_at: Accuracy = field(default_factory=Accuracy)
+    datelines: Accuracy = field(default_factory=Accuracy)
+    mentioned_dates: Counts = field(default_factory=Counts)
+    misses: dict[str, list[str]] = field(default_factory=dict)
+
+    def miss(self, key: str, message: str) -> None:
+        """Record one thing the pipeline got wrong on one article."""
+        self.misses.setdefault(key, []).append(message)
+
+    @property
+    def entities_all(self) -> Counts:
+        """Entity counts summed over the facets (micro-average)."""
+        total = Counts()
+        for counts in self.entities.values():
+            total.add(counts)
+        return total
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole evaluation as JSON-ready data, one key per category."""
+        return {
+            "gold_dir": self.gold_dir,
+            "articles": self.articles,
+            "notes": self.notes,
+            "boilerplate": {
+                "titles": self.titles.as_dict(),
+                "dropped": self.dropped.as_dict(),
+                "kept": self.kept.as_dict(),
+                "captions": self.captions.as_dict(),
+                "drop_recall_by_kind": {k: v.as_dict() for k, v in sorted(self.drop_recall_by_kind.items())},
+            },
+            "dedup": {
+                "exact_duplicates": self.exact_duplicates.as_dict(),
+                "false_exact_drops": self.false_exact_drops,
+                "near_duplicates": self.near_duplicates.as_dict(),
+            },
+            "entities": {**{f: c.as_dict() for f, c in self.entities.items()}, "all": self.entities_all.as_dict()},
+            "dates": {
+                "published_at": self.published_at.as_dict(),
+                "dateline": self.datelines.as_dict(),
+                "mentioned_dates": self.mentioned_dates.as_dict(),
+            },
+            "misses": self.misses,
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def text_key(text: str) -> str:
+    """Paragraph text for prefix matching: NFKC, straight quotes, single spaces, case-folded."""
+    text = unicodedata.normalize("NFKC", text).translate(QUOTES)
+    return " ".join(text.split()).casefold()
+
+
+def entity_key(text: str) -> str:
+    """Entity value for comparison: case, periods, spacing and a leading "the" do not matter."""
+    return LEADING_THE.sub("", " ".join(text_key(text).replace(".", "").split()))
+
+
+def _alternatives(entry: str | list[str]) -> list[str]:
+    return [entry] if isinstance(entry, str) else list(entry)
+
+
+@dataclass
+class _Item:
+    """One piece of an article's text after the pipeline: title, kept paragraph, caption or dropped."""
+
+    text: str
+    outcome: str  # "title", "kept", "caption" or "dropped"
+    reason: str = ""
+    matched: bool = False
+
+
+def _short(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def load_gold(gold_dir: Path) -> dict[str, dict[str, Any]]:
+    """The per-article answers from gold.json."""
+    with (gold_dir / GOLD_FILE).open(encoding="utf-8") as fh:
+        return json.load(fh)["articles"]
+
+
+def _read_articles(gold_dir: Path, gold: dict[str, dict[str, Any]], notes: list[str]) -> list[Any]:
+    """Every gold dump's articles, with source_file set to its gold key; external ones by reference."""
+    from readers import ReaderError, discover, read_file
+
+    articles: list[Any] = []
+    paths = [(p, p.name) for p in discover([gold_dir]) if p.name != GOLD_FILE]
+    for key, answer in gold.items():
+        if "path" in answer:
+            external = (REPO_ROOT / answer["path"]).resolve()
+            if external.is_file():
+                paths.append((external, key))
+            else:
+                notes.append(f"{key}: skipped, {answer['path']} not found")
+    for path, name in paths:
+        try:
+            read = list(read_file(path, on_problem=lambda problem: notes.append(f"skipped record {problem}")))
+        except ReaderError as exc:
+            notes.append(f"{name}: unreadable ({exc})")
+            continue
+        many = path.suffix.lower() in MULTI_RECORD
+        for number, article in enumerate(read, start=1):
+            article.source_file = f"{name}!{number}" if many else name
+            articles.append(article)
+    return articles
+
+
+def _chunks(articles: list[Any]) -> list[list[Any]]:
+    """The articles one chunk per dump file, in reading order."""
+    by_file: dict[str, list[Any]] = {}
+    for article in articles:
+        by_file.setdefault(article.source_file.split("!")[0], []).append(article)
+    return list(by_file.values())
+
+
+def run_pipeline(
+    articles: list[Any], notes: list[str] | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """The pure transform with a fresh DuplicateIndex: index documents and rejects.
+
+    All articles go in one chunk; if the pipeline fails on that chunk, it runs again one chunk per
+    dump file (sharing the DuplicateIndex, as the flow's chunks do) and the failure becomes a note.
+    """
+    from transforms.dedupe import DuplicateIndex
+    from transforms.pipeline import enrich_chunk, load_transform_config, prepare_chunk
+
+    settings = get_settings()
+    cfg = load_transform_config(CONFIG_DIR, settings.spacy_model, 1, settings.nlp_batch_size)
+    ingested_at = datetime.now(UTC).isoformat(timespec="seconds")
+
+    def run(chunks: list[list[Any]]) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+        duplicates = DuplicateIndex(threshold=settings.near_duplicate_threshold)
+        documents: list[dict[str, Any]] = []
+        rejects: list[dict[str, str]] = []
+        for chunk in chunks:
+            prepared = prepare_chunk(chunk, cfg, duplicates)
+            rejects.extend(prepared.rejects)
+            if prepared.frame is not None and not prepared.frame.empty:
+                enriched = enrich_chunk(prepared.frame, cfg, ingested_at)
+                documents.extend(enriched.documents)
+                rejects.extend(enriched.rejects)
+        return documents, rejects
+
+    try:
+        return run([articles])
+    except Exception as exc:  # a pipeline bug on mixed input is itself a finding: report it, keep scoring
+        if notes is None:
+            raise
+        notes.append(
+            f"the pipeline failed on all {len(articles)} articles in one chunk ({type(exc).__name__}: {exc}); "
+            "scored with one chunk per dump file instead"
+        )
+        return run(_chunks(articles))
+
+
+def _items(doc: dict[str, Any] | None, rejects: list[dict[str, str]]) -> list[_Item]:
+    items = [_Item(r["text"], "dropped", r["reason"]) for r in rejects if r["stage"] == "clean" and r["text"]]
+    if doc is not None:
+        items.append(_Item(doc["title"], "title"))
+        items.extend(_Item(p, "kept") for p in doc["paragraphs"])
+        items.extend(_Item(c, "caption") for c in doc["captions"])
+    return items
+
+
+def _match(prefix: str, label: str, items: list[_Item]) -> _Item | None:
+    """The first unmatched item starting with prefix, preferring one whose outcome is label."""
+    want = text_key(prefix)
+    candidates = [i for i in items if not i.matched and text_key(i.text).startswith(want)]
+    found = next((i for i in candidates if i.outcome == label), candidates[0] if candidates else None)
+    if found is not None:
+        found.matched = True
+    return found
+
+
+def score_boilerplate(ev: Evaluation, key: str, answer: dict[str, Any], items: list[_Item]) -> None:
+    """Title, kept/dropped paragraphs and captions of one article against its answer."""
+    title = next((i for i in items if i.outcome == "title"), None)
+    got_title = title.text if title else ""
+    ok = text_key(got_title) == text_key(answer["title"])
+    ev.titles.score(ok)
+    if title:
+        title.matched = True
+    if not ok:
+        ev.miss(key, f"title: got {_short(got_title)!r}")
+    for prefix in answer["keep"]:
+        item = _match(prefix, "kept", items)
+        outcome = item.outcome if item else "absent"
+        if outcome == "kept":
+            ev.kept.tp += 1
+        else:
+            ev.kept.fn += 1
+            ev.dropped.fp += outcome in ("dropped", "absent")
+            why = f" ({item.reason})" if item and item.reason else ""
+            ev.miss(key, f"body paragraph {outcome}{why}: {_short(prefix)!r}")
+    for prefix in answer["captions"]:
+        item = _match(prefix, "caption", items)
+        outcome = item.outcome if item else "absent"
+        if outcome == "caption":
+            ev.captions.tp += 1
+        else:
+            ev.captions.fn += 1
+            ev.dropped.fp += outcome in ("dropped", "absent")
+            ev.kept.fp += outcome == "kept"
+            ev.miss(key, f"caption {outcome}: {_short(prefix)!r}")
+    for drop in answer["drop"]:
+        item = _match(drop["starts"], "dropped", items)
+        by_kind = ev.drop_recall_by_kind.setdefault(drop["kind"], Accuracy())
+        if item is None or item.outcome == "dropped":  # absent: the reader already left it out
+            ev.dropped.tp += 1
+            by_kind.score(True)
+        else:
+            ev.dropped.fn += 1
+            ev.kept.fp += item.outcome == "kept"
+            ev.captions.fp += item.outcome == "caption"
+            by_kind.score(False)
+            ev.miss(key, f"{drop['kind']} kept as {item.outcome}: {_short(item.text)!r}")
+    for item in items:
+        if not item.matched and item.outcome in ("kept", "caption"):
+            (ev.kept if item.outcome == "kept" else ev.captions).fp += 1
+            ev.miss(key, f"unexpected {item.outcome}: {_short(item.text)!r}")
+
+
+def score_entities(ev: Evaluation, key: str, answer: dict[str, Any], doc: dict[str, Any] | None) -> None:
+    """Persons, organizations and locations of one article against its answer."""
+    optional = {entity_key(v) for v in answer.get("optional", [])}
+    forbidden = {entity_key(v) for v in answer.get("forbidden", [])}
+    for facet in FACETS:
+        expected = [[entity_key(a) for a in _alternatives(e)] for e in answer.get(facet, [])]
+        found = [False] * len(expected)
+        counts = ev.entities[facet]
+        for value in doc[facet] if doc else []:
+            k = entity_key(value)
+            hit = next((n for n, alts in enumerate(expected) if k in alts and not found[n]), None)
+            if hit is not None:
+                found[hit] = True
+                counts.tp += 1
+            elif k in optional:
+                continue
+            else:
+                counts.fp += 1
+                flag = "forbidden " if k in forbidden else ""
+                ev.miss(key, f"{facet}: {flag}extra {value!r}")
+        for n, entry in enumerate(answer.get(facet, [])):
+            if not found[n]:
+                counts.fn += 1
+                ev.miss(key, f"{facet}: missing {_alternatives(entry)[0]!r}")
+
+
+def score_dates(ev: Evaluation, key: str, answer: dict[str, Any], doc: dict[str, Any] | None) -> None:
+    """Publish date, dateline and mentioned dates of one article against its answer."""
+    published = (doc or {}).get("published_at")
+    got = published[:10] if published else None
+    ev.published_at.score(got == answer["published_at"])
+    if got != answer["published_at"]:
+        ev.miss(key, f"published_at: got {got}, expected {answer['published_at']}")
+    dateline = (doc or {}).get("dateline")
+    want = answer["dateline"]
+    ok = (dateline is None and want is None) or (
+        dateline is not None and want is not None and text_key(dateline) == text_key(want)
+    )
+    ev.datelines.score(ok)
+    if not ok:
+        ev.miss(key, f"dateline: got {dateline!r}, expected {want!r}")
+    expected = set(answer["mentioned_dates"])
+    mentioned = set((doc or {}).get("mentioned_dates") or [])
+    ev.mentioned_dates.tp += len(mentioned & expected)
+    ev.mentioned_dates.fp += len(mentioned - expected)
+    ev.mentioned_dates.fn += len(expected - mentioned)
+    if mentioned - expected:
+        ev.miss(key, f"mentioned_dates: extra {sorted(mentioned - expected)}")
+    if expected - mentioned:
+        ev.miss(key, f"mentioned_dates: missing {sorted(expected - mentioned)}")
+
+
+def score_dedup(
+    ev: Evaluation, gold: dict[str, dict[str, Any]], docs: dict[str, dict[str, Any]], rejects: list[dict[str, str]]
+) -> None:
+    """Exact copies dropped and near-copy pairs (copy -> earlier article) against the answers."""
+    exact_dropped = {r["source_file"] for r in rejects if r["reason"] == "exact_duplicate"}
+    for key, answer in gold.items():
+        if "exact_duplicate_of" in answer:
+            ev.exact_duplicates.score(key in exact_dropped)
+            if key not in exact_dropped:
+                ev.miss(key, f"exact copy of {answer['exact_duplicate_of']} not dropped")
+    for key in sorted(exact_dropped):
+        if key in gold and "exact_duplicate_of" not in gold[key]:
+            ev.false_exact_drops += 1
+            ev.miss(key, "dropped as an exact duplicate")
+    key_by_id = {doc["_id"]: key for key, doc in docs.items()}
+    predicted = {(k, key_by_id.get(d["duplicate_of"], d["duplicate_of"])) for k, d in docs.items() if d["duplicate_of"]}
+    expected = {(k, a["duplicate_of"]) for k, a in gold.items() if a.get("duplicate_of")}
+    ev.near_duplicates.tp += len(predicted & expected)
+    ev.near_duplicates.fp += len(predicted - expected)
+    ev.near_duplicates.fn += len(expected - predicted)
+    for copy, original in sorted(predicted - expected):
+        ev.miss(copy, f"near duplicate: wrongly marked duplicate_of {original}")
+    for copy, original in sorted(expected - predicted):
+        ev.miss(copy, f"near duplicate: duplicate_of {original} not found")
+
+
+def evaluate(gold_dir: Path = DEFAULT_GOLD_DIR) -> Evaluation:
+    """Run the pure pipeline over the gold dumps and score it against gold.json."""
+    gold = load_gold(gold_dir)
+    ev = Evaluation(gold_dir=str(gold_dir))
+    articles = _read_articles(gold_dir, gold, ev.notes)
+    read_keys = {a.source_file for a in articles}
+    for key in sorted(read_keys - gold.keys()):
+        ev.notes.append(f"{key}: no gold answer; run through the pipeline but not scored")
+    gold = {k: v for k, v in gold.items() if k in read_keys}
+    documents, rejects = run_pipeline(articles, ev.notes)
+    docs = {d["source_file"]: d for d in documents}
+    rejects_by_key: dict[str, list[dict[str, str]]] = {}
+    for reject in rejects:
+        rejects_by_key.setdefault(reject["source_file"], []).append(reject)
+    score_dedup(ev, gold, docs, rejects)
+    for key, answer in gold.items():
+        ev.articles.append(key)
+        if "exact_duplicate_of" in answer:
+            continue
+        doc = docs.get(key)
+        if doc is None:
+            reasons = Counter(r["reason"] for r in rejects_by_key.get(key, []) if r["stage"] != "clean")
+            ev.miss(key, f"article missing from the output ({', '.join(reasons) or 'no reason recorded'})")
+        score_boilerplate(ev, key, answer, _items(doc, rejects_by_key.get(key, [])))
+        score_entities(ev, key, answer, doc)
+        score_dates(ev, key, answer, doc)
+    return ev
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def report_table(ev: Evaluation) -> Table:
+    """The figures as one rich table: category, measure, value, counts."""
+    table = Table(title=f"transform quality on {len(ev.articles)} gold articles")
+    for col in ("category", "measure", "value", "counts"):
+        table.add_column(col)
+
+    def prf(category: str, name: str, c: Counts) -> None:
+        counts = f"tp {c.tp}  fp {c.fp}  fn {c.fn}"
+        table.add_row(category, f"{name} precision", _pct(c.precision), counts)
+        table.add_row("", f"{name} recall", _pct(c.recall), "")
+
+    def acc(category: str, name: str, a: Accuracy) -> None:
+        table.add_row(category, name, _pct(a.value), f"{a.correct}/{a.total}")
+
+    acc("boilerplate", "title correct", ev.titles)
+    prf("", "dropped", ev.dropped)
+    prf("", "kept", ev.kept)
+    prf("", "captions", ev.captions)
+    for kind, a in sorted(ev.drop_recall_by_kind.items()):
+        acc("", f"dropped: {kind}", a)
+    acc("dedup", "exact copies dropped", ev.exact_duplicates)
+    table.add_row("", "false exact drops", str(ev.false_exact_drops), "")
+    prf("", "near-duplicate pairs", ev.near_duplicates)
+    for facet in (*FACETS, "all"):
+        c = ev.entities_all if facet == "all" else ev.entities[facet]
+        table.add_row(
+            "entities" if facet == FACETS[0] else "",
+            f"{facet} P / R / F1",
+            f"{_pct(c.precision)} / {_pct(c.recall)} / {_pct(c.f1)}",
+            f"tp {c.tp}  fp {c.fp}  fn {c.fn}",
+        )
+    acc("dates", "published_at correct", ev.published_at)
+    acc("", "dateline correct", ev.datelines)
+    prf("", "mentioned dates", ev.mentioned_dates)
+    return table
+
+
+def format_report(ev: Evaluation, width: int = 110) -> str:
+    """The table, the notes and the per-article misses as plain text."""
+    console = Console(file=io.StringIO(), width=width, color_system=None, highlight=False)
+    console.print(report_table(ev))
+    for note in ev.notes:
+        console.print(f"note: {note}", markup=False, soft_wrap=True)
+    for key, misses in ev.misses.items():
+        console.print(f"\n{key}", markup=False, soft_wrap=True)
+        for message in misses:
+            console.print(f"  - {message}", markup=False, soft_wrap=True)
+    output = console.file
+    assert isinstance(output, io.StringIO)
+    return output.getvalue()
