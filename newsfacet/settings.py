@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     cache_dir: str = ""
     java_home: str = ""
     es_heap: str = "1g"
-    near_duplicate_threshold: float = Field(default=0.8, gt=0, le=1)
+    near_duplicate_threshold: float = Field(default=0.7, gt=0, le=1)
     furniture_min_articles: int = Field(default=5, ge=2)
     keep_versions: int = Field(default=2, ge=0)
     lock_timeout: float = Field(default=600.0, ge=0)

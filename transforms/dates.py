@@ -24,10 +24,20 @@ ANY_DATE = "(?:" + "|".join(DATE_FORMS) + ")"
 LABELLED_DATE = re.compile(
     rf"\b(?:publish(?:ed)?(?:\s+(?:date|on))?|posted(?:\s+on)?|date)\s*:?\s*(?P<date>{ANY_DATE})", re.IGNORECASE
 )
+# Only when nothing says when the story was first published.
+UPDATED_DATE = re.compile(
+    rf"\b(?:updated|last updated|modified)\s*(?:on|at)?\s*:?\s*(?P<date>{ANY_DATE})", re.IGNORECASE
+)
 BARE_DATE = re.compile(rf"\b(?P<date>{ANY_DATE})\b")
 # "SOCHI, Russia —", "WASHINGTON (Reuters) -", "NEW YORK —"
 DATELINE = re.compile(
     r"^(?P<city>[A-Z][A-Z.'\- ]{1,40}?)(?:,\s*(?P<region>[A-Z][\w.'\- ]{1,40}?))?\s*(?:\([^)]{1,40}\))?\s*[\u2014\u2013-]{1,2}\s"
+)
+NUMBER_WORDS = r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|few|many|some)"
+DURATION = re.compile(
+    rf"^(?:about |nearly |almost |more than |less than |over |under |the past |the last |the next )?"
+    rf"{NUMBER_WORDS}[ -](?:days?|weeks?|months?|years?|decades?|centuries|century)(?:[ -](?:long|old|history))?$"
+    r"|\d+-(?:day|week|month|year)\b|^\d{4}s$|^(?:19|20)?\d0s$"
 )
 PARSER_SETTINGS = {"PREFER_DATES_FROM": "past", "PREFER_DAY_OF_MONTH": "first", "RETURN_TIME_AS_PERIOD": True}
 
@@ -41,16 +51,20 @@ def parse_date(text: str) -> str | None:
     return parsed.isoformat() if has_time else parsed.date().isoformat()
 
 
-def find_publish_date(metadata_date: str | None, texts: list[str], lead: int = 3) -> str | None:
-    """Publish date: metadata first, then a labelled date anywhere, then a date in the first paragraphs."""
+def find_publish_date(metadata_date: str | None, texts: list[str], lead: int = 3, raw_text: str = "") -> str | None:
+    """Publish date: metadata first, then a labelled date anywhere, then a date in the first paragraphs.
+
+    raw_text is searched for a labelled date too: cleaning drops "Posted on ..." lines as boilerplate.
+    """
     if metadata_date:
         parsed = parse_date(metadata_date)
         if parsed:
             return parsed
-    for text in texts:
-        match = LABELLED_DATE.search(text)
-        if match and (parsed := parse_date(match.group("date"))):
-            return parsed
+    for label in (LABELLED_DATE, UPDATED_DATE):
+        for text in [*texts, raw_text]:
+            match = label.search(text)
+            if match and (parsed := parse_date(match.group("date"))):
+                return parsed
     for text in texts[:lead]:
         match = BARE_DATE.search(text)
         if match and (parsed := parse_date(match.group("date"))):
@@ -75,6 +89,8 @@ def parse_dateline(paragraph: str) -> str | None:
 def resolve_mentioned_date(text: str, base: date) -> str | None:
     """An ISO date at its granularity ("2015-05-12", "2015-02" or "2015"), resolved on or before base."""
     phrase = text.strip().lower().removeprefix("on ").removeprefix("the ")
+    if DURATION.search(phrase):
+        return None  # "six months", "two days", "a 14-year history", "the 1960s": spans, not dates
     if phrase in WEEKDAYS:
         # the most recent such weekday on or before the publish date
         return (base - timedelta(days=(base.weekday() - WEEKDAYS.index(phrase)) % 7)).isoformat()
@@ -103,12 +119,12 @@ def extract_publish_dates(frame: pd.DataFrame) -> StageResult:
     out = frame.copy()
     result = StageResult(out)
     out["published_at"] = [
-        find_publish_date(meta, [title, *caps, *paras])
-        for meta, title, caps, paras in zip(
-            out["published_at"], out["title"], out["captions"], out["paragraphs"], strict=True
+        find_publish_date(meta, [title, *caps, *paras], raw_text=raw or "")
+        for meta, title, caps, paras, raw in zip(
+            out["published_at"], out["title"], out["captions"], out["paragraphs"], out["raw_text"], strict=True
         )
     ]
-    out["dateline"] = [next((d for p in paras[:2] if (d := parse_dateline(p))), None) for paras in out["paragraphs"]]
+    out["dateline"] = [next((d for p in paras[:3] if (d := parse_dateline(p))), None) for paras in out["paragraphs"]]
     result.counts["published_found"] += int(out["published_at"].notna().sum())
     result.counts["published_missing"] += int(out["published_at"].isna().sum())
     result.counts["datelines"] += int(out["dateline"].notna().sum())

@@ -147,6 +147,9 @@ def canonical_entities(mentions: list[tuple[str, str]], cfg: EntityConfig) -> di
         by_surname.setdefault(surname_key(name, cfg), name)
     resolved = [p if len(p.split()) > 1 else by_surname.get(surname_key(p, cfg), p) for p in persons]
     by_field["persons"] = resolved
+    # The small model often tags a lone surname ("Vasquez said") as an ORG or GPE: it is the person.
+    for other in ("organizations", "locations"):
+        by_field[other] = [v for v in by_field[other] if len(v.split()) > 1 or surname_key(v, cfg) not in by_surname]
     return {f: list(dict.fromkeys(values)) for f, values in by_field.items()}
 
 
@@ -204,6 +207,11 @@ def extract_entities(
                 mentions[owner].append((text, label))
     out = frame.copy()
     canon = [canonical_entities(m, cfg) for m in mentions]
+    # NER never sees the dateline (it is cut off, see ner_texts), but its city is a place of the story
+    for entities, dateline in zip(canon, out["dateline"] if "dateline" in out else [None] * len(out), strict=True):
+        city = dateline.split(",")[0].strip() if isinstance(dateline, str) else ""
+        if city and city not in entities["locations"]:
+            entities["locations"].insert(0, city)
     result = StageResult(out)
     for field_name in ENTITY_FIELDS:
         out[field_name] = [c[field_name] for c in canon]

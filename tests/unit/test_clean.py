@@ -32,6 +32,13 @@ def rules():
         ("We use cookies to improve your experience. Accept all cookies", "cookie_prompt"),
         ("Emailing the minister, she asked for a meeting on the budget.", None),
         ("The shop sells cookies. We use cookies from the bakery next door in every box we sell", "cookie_prompt"),
+        ("Share on Facebook | Share on X | Email", "share_widget"),
+        ("By Dana Whitfield", "byline"),
+        ("By Ann Lee and Bo Chan, Reuters", "byline"),
+        ("by the river the town slept", None),
+        ("Posted on May 14, 2024", "timestamp"),
+        ("Updated: 2024-06-10 18:20", "timestamp"),
+        ("Published 4 March 2024", "timestamp"),
     ],
 )
 def test_boilerplate_reason(rules, text, reason):

@@ -21,6 +21,10 @@ PUB = date(2015, 5, 12)  # a Tuesday
         ("2013", "2013"),
         ("May 12, 2015", "2015-05-12"),
         ("recent months", None),
+        ("six months", None),
+        ("two days", None),
+        ("14-year history", None),
+        ("the 1960s", None),
         ("the past few years", None),
     ],
 )
@@ -40,6 +44,16 @@ def test_resolve_mentioned_date(phrase, expected):
 )
 def test_find_publish_date_from_text(texts, expected):
     assert find_publish_date(None, texts) == expected
+
+
+def test_dropped_posted_line_still_gives_the_date():
+    raw = "Title\n\nBy Dana Whitfield\n\nPosted on May 14, 2024\n\nBody mentions 12 May 2013."
+    assert find_publish_date(None, ["Title", "Body mentions 12 May 2013."], raw_text=raw) == "2024-05-14"
+
+
+def test_updated_date_only_when_nothing_says_published():
+    assert find_publish_date(None, ["Updated: 2024-06-10", "Published 4 March 2024"]) == "2024-03-04"
+    assert find_publish_date(None, ["Updated: 2024-06-10 18:20"]) == "2024-06-10T18:20:00"
 
 
 def test_metadata_date_wins():

@@ -61,6 +61,15 @@ def test_aliases_junk_and_labels(cfg):
     assert out == {"persons": [], "organizations": [], "locations": ["United States", "Sochi"], "misc": ["Cold War"]}
 
 
+def test_lone_surname_tagged_as_org_is_the_person(cfg):
+    out = canonical_entities(
+        [("Elena Vasquez", "PERSON"), ("Vasquez", "ORG"), ("Millbrook City Council", "ORG"), ("Kerry", "GPE")], cfg
+    )
+    assert out["persons"] == ["Elena Vasquez"]
+    assert out["organizations"] == ["Millbrook City Council"]
+    assert out["locations"] == ["Kerry"]  # no person of that surname here: left alone
+
+
 def test_ner_pipeline_has_only_ner():
     nlp = load_ner(get_settings().spacy_model)
     assert nlp.pipe_names == ["ner"]
