@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Self
 
+from elasticsearch import exceptions as es_exceptions
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE as NO_CACHE
@@ -25,7 +26,7 @@ from newsfacet.manifest import DONE, QUARANTINED, Manifest
 from newsfacet.report import RunReport
 from newsfacet.settings import CONFIG_DIR, get_settings, load_sources
 from readers import ReaderError, RecordProblem, discover, read_file
-from search.client import connect
+from search.client import ClusterUnavailable, connect, redact_url, resolve_url
 from search.load import LoadResult, bulk_mode, load_documents
 from search.schema import ensure_index
 from transforms.clean import FurnitureIndex
@@ -123,7 +124,13 @@ def enrich(
 def load(documents: list[dict[str, Any]], alias: str) -> LoadResult:
     """Bulk-load one chunk through the write alias (network: retried with backoff)."""
     settings = get_settings()
-    return load_documents(connect(settings), documents, alias, chunk_size=settings.bulk_chunk_size)
+    try:
+        return load_documents(connect(settings), documents, alias, chunk_size=settings.bulk_chunk_size)
+    except (es_exceptions.ConnectionError, es_exceptions.ConnectionTimeout) as exc:
+        url = redact_url(resolve_url(settings))
+        raise ClusterUnavailable(
+            f"Elasticsearch at {url} stopped answering during the load ({type(exc).__name__})"
+        ) from None
 
 
 def _append_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
