@@ -22,6 +22,9 @@ WHITESPACE = re.compile(r"\s+")
 # For repeat detection: case, spacing and punctuation differences do not matter.
 NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 OPEN_CURLY, CLOSE_CURLY = "\u201c", "\u201d"
+# Far beyond any news article; a dump "article" this long is a broken export, and spaCy refuses
+# texts over nlp.max_length (1,000,000 characters) outright.
+MAX_ARTICLE_CHARS = 500_000
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,10 @@ def clean_paragraphs(
 def clean_frame(frame: pd.DataFrame, rules: BoilerplateRules, furniture: FurnitureIndex | None = None) -> StageResult:
     """Clean every article in the chunk; articles left with no text are dropped."""
     result = StageResult(frame)
+    too_long = frame["paragraphs"].map(lambda ps: sum(len(p) for p in ps) > MAX_ARTICLE_CHARS)
+    for src in frame.loc[too_long, "source_file"]:
+        result.reject(src, STAGE, "article_too_long", f"over {MAX_ARTICLE_CHARS} characters")
+    frame = frame.loc[~too_long]
     normalized = [[t for t in map(normalize_text, paras) if t] for paras in frame["paragraphs"]]
     sources = [s or "" for s in frame["source"]]
     if furniture is not None:
@@ -189,6 +196,6 @@ def clean_frame(frame: pd.DataFrame, rules: BoilerplateRules, furniture: Furnitu
     for src in out.loc[empty, "source_file"]:
         result.reject(src, STAGE, "no_article_text", "")
     result.frame = out.loc[~empty].reset_index(drop=True)
-    result.counts["articles_total"] += len(frame)
+    result.counts["articles_total"] += len(frame) + int(too_long.sum())
     result.counts["articles_kept"] += len(result.frame)
     return result

@@ -156,3 +156,13 @@ def test_furniture_counts_from_earlier_runs_are_used(rules):
     result = clean_frame(articles_to_frame([art]), rules, furniture)
     assert result.frame.iloc[0]["paragraphs"] == ["Body."]
     assert furniture.counts[("harbour", paragraph_key(slogan))] == 5
+
+
+def test_absurdly_long_article_is_rejected_not_fatal(rules):
+    from transforms.clean import MAX_ARTICLE_CHARS
+
+    long = Article(source_file="long.txt", paragraphs=["T", "word " * (MAX_ARTICLE_CHARS // 5 + 10)])
+    fine = Article(source_file="ok.txt", paragraphs=["Title", "A normal paragraph."])
+    result = clean_frame(articles_to_frame([long, fine]), rules)
+    assert list(result.frame["source_file"]) == ["ok.txt"]
+    assert result.counts["dropped_article_too_long"] == 1 and result.counts["articles_total"] == 2
