@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from elasticsearch import Elasticsearch
+from elasticsearch import exceptions as es_exceptions
 from elasticsearch.helpers import streaming_bulk
 
 from search.schema import write_alias
@@ -26,11 +28,19 @@ class LoadResult:
 def bulk_mode(es: Elasticsearch, index: str, restore_interval: str) -> Iterator[None]:
     """Turn refresh off for a big load, and restore it (then refresh) however the load ends."""
     es.indices.put_settings(index=index, settings={"index": {"refresh_interval": "-1"}})
-    try:
-        yield
-    finally:
+
+    def restore() -> None:
         es.indices.put_settings(index=index, settings={"index": {"refresh_interval": restore_interval}})
         es.indices.refresh(index=index)
+
+    try:
+        yield
+    except BaseException:
+        # the node may be what failed: restoring must not replace the load's own error
+        with contextlib.suppress(es_exceptions.ApiError, es_exceptions.TransportError):
+            restore()
+        raise
+    restore()
 
 
 def _actions(docs: Iterable[dict[str, Any]], target: str) -> Iterator[dict[str, Any]]:

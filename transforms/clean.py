@@ -59,8 +59,14 @@ def load_rules(path: Path) -> BoilerplateRules:
 
 
 def normalize_text(text: str) -> str:
-    """Repair mojibake, normalise to NFC and collapse whitespace."""
-    return WHITESPACE.sub(" ", unicodedata.normalize("NFC", ftfy.fix_text(text, uncurl_quotes=False))).strip()
+    """Repair mojibake, normalise to NFC and collapse whitespace (idempotent)."""
+    # ftfy sees different text once whitespace is collapsed ("Â\r0" -> "Â 0" -> "0"): repeat to a fixpoint
+    for _ in range(4):
+        fixed = WHITESPACE.sub(" ", unicodedata.normalize("NFC", ftfy.fix_text(text, uncurl_quotes=False))).strip()
+        if fixed == text:
+            break
+        text = fixed
+    return text
 
 
 def paragraph_key(text: str) -> str:
@@ -94,7 +100,7 @@ def balance_quotes(text: str) -> str:
     """Close a quotation that opens and never closes, at the end of the paragraph."""
     if text.count(OPEN_CURLY) > text.count(CLOSE_CURLY):
         text += CLOSE_CURLY * (text.count(OPEN_CURLY) - text.count(CLOSE_CURLY))
-    elif text.count('"') % 2:
+    if text.count('"') % 2:
         text += '"'
     return text
 

@@ -39,13 +39,15 @@ DURATION = re.compile(
     rf"{NUMBER_WORDS}[ -](?:days?|weeks?|months?|years?|decades?|centuries|century)(?:[ -](?:long|old|history))?$"
     r"|\d+-(?:day|week|month|year)\b|^\d{4}s$|^(?:19|20)?\d0s$"
 )
+# Scraped metadata says 0001-01-01 (.NET DateTime.MinValue) when it knows no date.
+MIN_YEAR = 1800
 PARSER_SETTINGS = {"PREFER_DATES_FROM": "past", "PREFER_DAY_OF_MONTH": "first", "RETURN_TIME_AS_PERIOD": True}
 
 
 def parse_date(text: str) -> str | None:
     """An ISO 8601 string for an absolute date, keeping the time only when the text has one."""
     parsed = dateparser.parse(text, languages=["en"], settings={"STRICT_PARSING": True})
-    if parsed is None:
+    if parsed is None or parsed.year < MIN_YEAR:  # 0001-01-01 is a CMS placeholder, not a date
         return None
     has_time = bool(re.search(r"\d{1,2}:\d{2}", text))
     return parsed.isoformat() if has_time else parsed.date().isoformat()
@@ -91,6 +93,8 @@ def resolve_mentioned_date(text: str, base: date) -> str | None:
     phrase = text.strip().lower().removeprefix("on ").removeprefix("the ")
     if DURATION.search(phrase):
         return None  # "six months", "two days", "a 14-year history", "the 1960s": spans, not dates
+    if base.year < MIN_YEAR:
+        return None  # a placeholder publish date (0001-01-01) gives nothing to resolve against
     if phrase in WEEKDAYS:
         # the most recent such weekday on or before the publish date
         return (base - timedelta(days=(base.weekday() - WEEKDAYS.index(phrase)) % 7)).isoformat()
