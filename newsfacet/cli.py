@@ -108,8 +108,9 @@ def cmd_es(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     if args.es_command == "start":
-        info = node.start(settings, http_port=args.port)
-        console.print(f"Elasticsearch dev node running at {info.url} (pid {info.pid}, data in {info.home})")
+        info = node.start(settings, http_port=args.port, nodes=args.nodes)
+        what = f"{args.nodes}-node dev cluster" if args.nodes > 1 else "dev node"
+        console.print(f"Elasticsearch {what} running at {info.url} (pid {info.pid}, data in {info.home})")
         console.print(f"use it with: export ELASTICSEARCH_URL={info.url}")
     elif args.es_command == "stop":
         console.print("stopped" if node.stop(settings) else "no dev node was running")
@@ -118,7 +119,7 @@ def cmd_es(args: argparse.Namespace) -> int:
         if info is None:
             console.print("no dev node running")
             return 1
-        state = "answering" if node.answers(info.url) else "not answering"
+        state = "answering" if all(node.answers(u) for u in info.url.split(",")) else "not answering"
         console.print(f"dev node at {info.url} (pid {info.pid}): {state}")
         return 0 if state == "answering" else 1
     return 0
@@ -298,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("es", help="manage the embedded dev Elasticsearch node")
     p.add_argument("es_command", choices=["start", "stop", "status"])
     p.add_argument("--port", type=int, default=0, help="HTTP port for start (default: a free one)")
+    p.add_argument("--nodes", type=int, default=1, help="start an N-node loopback cluster (separate JVMs)")
     p.set_defaults(func=cmd_es)
     return parser
 

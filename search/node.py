@@ -8,7 +8,7 @@ import shutil
 import signal
 import subprocess
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import urllib3
@@ -29,8 +29,9 @@ class NodeInfo:
     """A running dev node, as recorded in its state file."""
 
     pid: int
-    url: str
+    url: str  # several nodes: comma-separated, as ELASTICSEARCH_URL takes them
     home: str
+    pids: list[int] = field(default_factory=list)  # every JVM of a multi-node dev cluster
 
 
 def java_home(settings: Settings) -> Path | None:
@@ -195,7 +196,7 @@ def running_node(settings: Settings) -> NodeInfo | None:
     if not path.exists():
         return None
     info = NodeInfo(**json.loads(path.read_text()))
-    return info if _alive(info.pid) else None
+    return info if any(_alive(pid) for pid in info.pids or [info.pid]) else None
 
 
 def running_node_url(settings: Settings) -> str | None:
@@ -204,12 +205,19 @@ def running_node_url(settings: Settings) -> str | None:
     return info.url if info else None
 
 
-def start(settings: Settings, http_port: int = 0) -> NodeInfo:
-    """Start the dev node in the background (or return the one already running)."""
+def start(settings: Settings, http_port: int = 0, nodes: int = 1) -> NodeInfo:
+    """Start the dev node, or an N-node loopback cluster, in the background (or return the running one)."""
     current = running_node(settings)
-    if current and answers(current.url):
+    if current and answers(current.url.split(",")[0]):
         return current
-    _, info = start_node(settings, settings.cache_path / "es" / "node", http_port)
+    if nodes > 1:
+        from search.cluster import start_cluster
+
+        cluster = start_cluster(settings, settings.cache_path / "es" / "cluster", nodes)
+        pids = [n.proc.pid for n in cluster.nodes if n.proc is not None]
+        info = NodeInfo(pid=pids[0], url=",".join(cluster.urls), home=str(cluster.nodes[0].home.parent), pids=pids)
+    else:
+        _, info = start_node(settings, settings.cache_path / "es" / "node", http_port)
     path = state_file(settings)
     path.write_text(json.dumps(asdict(info)))
     return info
@@ -221,5 +229,6 @@ def stop(settings: Settings) -> bool:
     state_file(settings).unlink(missing_ok=True)
     if info is None:
         return False
-    stop_pid(info.pid)
+    for pid in info.pids or [info.pid]:
+        stop_pid(pid)
     return True

@@ -64,3 +64,31 @@ def test_unknown_field_is_rejected(es, alias):
         es, [{"_index": write_alias(alias), "_id": "x", "title": "t", "surprise": 1}], raise_on_error=False
     )
     assert ok == 0 and "strict_dynamic_mapping_exception" in str(errors)
+
+
+def test_cli_starts_and_stops_a_three_node_cluster(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from elasticsearch import Elasticsearch
+
+    exe = Path(sys.executable).parent / "newsfacet"
+    env = {**os.environ, "NEWSFACET_CACHE_DIR": str(tmp_path / "cache"), "NEWSFACET_ES_HEAP": "512m"}
+    env.pop("ELASTICSEARCH_URL", None)
+    start = subprocess.run([exe, "es", "start", "--nodes", "3"], env=env, capture_output=True, text=True, timeout=300)
+    try:
+        assert start.returncode == 0, start.stderr
+        assert subprocess.run([exe, "es", "status"], env=env, capture_output=True, text=True).returncode == 0
+        state = (tmp_path / "cache" / "es" / "node.json").read_text()
+        import json
+
+        urls = json.loads(state)["url"].split(",")
+        assert len(urls) == 3
+        health = Elasticsearch(urls).cluster.health(wait_for_nodes="3", timeout="60s")
+        assert health["number_of_nodes"] == 3
+    finally:
+        stop = subprocess.run([exe, "es", "stop"], env=env, capture_output=True, text=True, timeout=120)
+    assert stop.returncode == 0 and "stopped" in stop.stdout
+    assert subprocess.run([exe, "es", "status"], env=env, capture_output=True, text=True).returncode == 1
