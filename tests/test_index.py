@@ -150,3 +150,43 @@ def test_bad_filter_is_one_line(alias, capsys):
     assert main(["search", "--alias", alias, "--filter", "nonsense"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("newsfacet: --filter takes FACET=VALUE") and "\n" not in err
+
+
+def test_reindex_killed_part_way_keeps_the_old_index_serving(es, alias, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    n = seed(es, alias, 20000)
+    serving = aliases.current(es, alias).name
+    env = {**os.environ, "NEWSFACET_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.Popen(
+        [Path(sys.executable).parent / "newsfacet", "reindex", "--alias", alias],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    # kill it once the new index exists and the copy is under way
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        building = [v for v in aliases.versions(es, alias) if v.name != serving]
+        if building and es.count(index=building[0].name)["count"] > 0:
+            break
+        assert proc.poll() is None, "reindex finished before it could be killed"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert aliases.current(es, alias).name == serving
+    assert next(iter(es.indices.get_alias(name=write_alias(alias)))) == serving
+    assert es.count(index=alias)["count"] == n
+    half = [v for v in aliases.versions(es, alias) if v.name != serving]
+    assert len(half) == 1 and not half[0].complete
+    # the next reindex deletes the half-built index and completes
+    old, new = aliases.reindex(es, alias, keep=2, refresh_interval="1s")
+    assert old == serving
+    assert aliases.current(es, alias).name == new
+    assert es.count(index=alias)["count"] == n
+    assert [v.name for v in aliases.versions(es, alias)] == [serving, new]
