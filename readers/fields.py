@@ -74,3 +74,12 @@ def record_article(raw: Mapping[str, Any], origin: Origin) -> Article:
         authors=parse_authors(_pick(record, AUTHOR_KEYS)) or (parse_authors(page.author) if page else []),
         raw_text=raw_text,
     )
+
+
+def try_article(raw: Mapping[str, Any], origin: Origin, location: str) -> Article | None:
+    """The record as an Article, or None once the reason it is skipped has been reported."""
+    try:
+        return record_article(raw, origin)
+    except BadRecord as exc:
+        origin.problem(location, str(exc))
+        return None

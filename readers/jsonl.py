@@ -9,7 +9,7 @@ from typing import Any, BinaryIO
 
 from readers.encoding import LineDecoder, decode_bytes
 from readers.errors import ReaderError
-from readers.fields import BadRecord, record_article
+from readers.fields import try_article
 from readers.problems import Origin
 from readers.sniff import peek
 from readers.text import read_capped
@@ -75,13 +75,13 @@ def read_jsonl(stream: BinaryIO, origin: Origin) -> Iterator[Article]:
             continue
         # A line may hold a whole array of objects (compact JSON exports): each is one article.
         for record in item if isinstance(item, list) else [item]:
-            try:
-                if not isinstance(record, dict):
-                    raise BadRecord(f"a JSON {type(record).__name__}, not an object")
-                article = record_article(record, origin)
-            except BadRecord as exc:
+            if not isinstance(record, dict):
                 skipped += 1
-                origin.problem(location, str(exc))
+                origin.problem(location, f"a JSON {type(record).__name__}, not an object")
+                continue
+            article = try_article(record, origin, location)
+            if article is None:
+                skipped += 1
                 continue
             read += 1
             yield article

@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from readers.encoding import LineDecoder
 from readers.errors import ReaderError
-from readers.fields import CONTENT_KEYS, BadRecord, record_article
+from readers.fields import CONTENT_KEYS, try_article
 from readers.problems import Origin
 from transforms.records import Article
 
@@ -56,11 +56,9 @@ def read_csv(stream: BinaryIO, origin: Origin) -> Iterator[Article]:
             skipped += 1
             origin.problem(location, f"{len(row)} fields where the header has {len(keys)}")
             continue
-        try:
-            article = record_article(dict(zip(keys, row, strict=True)), origin)
-        except BadRecord as exc:
+        article = try_article(dict(zip(keys, row, strict=True)), origin, location)
+        if article is None:
             skipped += 1
-            origin.problem(location, str(exc))
             continue
         read += 1
         yield article

@@ -7,7 +7,6 @@ import gzip
 import json
 import os
 import random
-import time
 import zipfile
 from pathlib import Path
 
@@ -106,9 +105,7 @@ def test_every_bad_input_is_reported_and_the_rest_loads(es, alias, tmp_path, cac
         return found
 
     monkeypatch.setattr(flows.ingest, "discover", discover_then_delete)
-    started = time.monotonic()
     report = run_flow([dump], alias)
-    elapsed = time.monotonic() - started
 
     quarantined = {Path(q["path"]).name: q["reason"] for q in report["quarantined"]}
     expected_reasons = {
@@ -133,7 +130,6 @@ def test_every_bad_input_is_reported_and_the_rest_loads(es, alias, tmp_path, cac
     huge_rejects = [r["reason"] for r in rejects if r["source_file"] == str(bad["huge_line"])]
     assert huge_rejects == ["article_too_long"] or "huge.txt" in quarantined, (huge_rejects, quarantined)
     assert "huge.txt" in quarantined or report["stages"]["clean"]["dropped_article_too_long"] == 1
-    assert elapsed < 120, f"the run took {elapsed:.0f}s"
 
     # everything else loaded, once
     good = {str(p) for p in (dump / "good").iterdir()}
