@@ -108,7 +108,10 @@ def resolve_mentioned_date(text: str, base: date) -> str | None:
         return None
     found = data.date_obj.date()
     if found > base:  # "February" published in January means last year's
-        found = found.replace(year=found.year - 1)
+        try:
+            found = found.replace(year=found.year - 1)
+        except ValueError:  # 29 February has no counterpart a year earlier
+            found = found.replace(year=found.year - 1, day=28)
     if data.period == "year":
         return f"{found.year:04d}"
     if data.period == "month":

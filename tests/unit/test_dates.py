@@ -81,3 +81,9 @@ def test_parse_date_keeps_time_only_when_given():
 )
 def test_parse_dateline(paragraph, dateline):
     assert parse_dateline(paragraph) == dateline
+
+
+def test_a_leap_day_resolved_a_year_back_does_not_crash():
+    # published 31 January 2024, dateparser reads "next month" as 29 February 2024; moved a year back
+    # (on or before the publish date) that day does not exist
+    assert resolve_mentioned_date("next month", date(2024, 1, 31)) == "2023-02"
