@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import dateparser
 import pandas as pd
@@ -88,6 +89,14 @@ def parse_dateline(paragraph: str) -> str | None:
     return ", ".join(parts)
 
 
+@lru_cache(maxsize=64)
+def _parser_for(base: date) -> DateDataParser:
+    # building a DateDataParser costs far more than a parse; one per publish date is enough
+    settings = {**PARSER_SETTINGS, "RELATIVE_BASE": datetime.combine(base, datetime.min.time())}
+    return DateDataParser(languages=["en"], settings=settings)
+
+
+@lru_cache(maxsize=65536)
 def resolve_mentioned_date(text: str, base: date) -> str | None:
     """An ISO date at its granularity ("2015-05-12", "2015-02" or "2015"), resolved on or before base."""
     phrase = text.strip().lower().removeprefix("on ").removeprefix("the ")
@@ -100,10 +109,7 @@ def resolve_mentioned_date(text: str, base: date) -> str | None:
         return (base - timedelta(days=(base.weekday() - WEEKDAYS.index(phrase)) % 7)).isoformat()
     if re.fullmatch(r"\d{4}", phrase):
         return phrase
-    parser = DateDataParser(
-        languages=["en"], settings={**PARSER_SETTINGS, "RELATIVE_BASE": datetime.combine(base, datetime.min.time())}
-    )
-    data = parser.get_date_data(phrase)
+    data = _parser_for(base).get_date_data(phrase)
     if data.date_obj is None:
         return None
     found = data.date_obj.date()
