@@ -211,10 +211,9 @@ def ingest(params: IngestParams) -> dict[str, Any]:
 
         # Articles read per file; a file is recorded done once the chunk holding its last articles is loaded.
         read_counts: dict[str, int] = {}
-        in_flight: list[tuple[Future[StageOutput], list[str]]] = []
+        in_flight: list[tuple[Future[StageOutput], list[str], StageOutput]] = []
 
-        def finish(future: Future[StageOutput], closes: list[str]) -> None:
-            enriched = future.result()
+        def finish(enriched: StageOutput, closes: list[str]) -> None:
             for stage, counts in enriched.counts.items():
                 report.add(stage, counts)
             _append_jsonl(state_dir / "rejects.jsonl", enriched.rejects)
@@ -227,6 +226,8 @@ def ingest(params: IngestParams) -> dict[str, Any]:
                 manifest.add_fingerprints((d["content_hash"], d["_id"]) for d in enriched.documents)
             for path in closes:  # ES has acknowledged every article of these files
                 manifest.record(Path(path), DONE, read_counts[path])
+            # Prefect keeps every task's return value until the flow ends: empty it so memory stays flat
+            enriched.documents, enriched.rejects, enriched.ner_cache = [], [], {}
 
         def submit(batch: list[Article], closes: list[str]) -> None:
             prepared = prepare(batch, cfg, duplicates, furniture)
@@ -235,10 +236,19 @@ def ingest(params: IngestParams) -> dict[str, Any]:
             for stage, counts in prepared.counts.items():
                 report.add(stage, counts)
             _append_jsonl(state_dir / "rejects.jsonl", prepared.rejects)
+            # one NER job at a time (two would fight for the same cores): wait for the previous chunk,
+            # so its results are in the cache before this chunk's lookup; its load overlaps this chunk's NER
+            previous = None
+            if in_flight:
+                future, previous_closes, previous_input = in_flight.pop(0)
+                previous = (future.result(), previous_closes)
+                previous_input.frame = None  # enrich is done with it; Prefect would keep it alive
+                manifest.add_ner_results(previous[0].ner_cache)
+                previous[0].ner_cache = {}
             cached = manifest.ner_results(ner_cache_keys(prepared.frame, cfg))
-            in_flight.append((enrich.submit(prepared, cfg, ingested_at, cached), closes))
-            while len(in_flight) > 1:  # one chunk enriching while the one before it loads
-                finish(*in_flight.pop(0))
+            in_flight.append((enrich.submit(prepared, cfg, ingested_at, cached), closes, prepared))
+            if previous is not None:
+                finish(*previous)
 
         # a progress bar only when a person watches a terminal; served runs log instead
         progress = Progress(
@@ -273,7 +283,8 @@ def ingest(params: IngestParams) -> dict[str, Any]:
             if fully_read:
                 submit([], fully_read)
             while in_flight:
-                finish(*in_flight.pop(0))
+                future, closes, _ = in_flight.pop(0)
+                finish(future.result(), closes)
         manifest.close()
 
     _append_jsonl(state_dir / "quarantine.jsonl", report.quarantined + report.skipped_records)
