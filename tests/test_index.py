@@ -173,7 +173,9 @@ def test_reindex_killed_part_way_keeps_the_old_index_serving(es, alias, tmp_path
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         building = [v for v in aliases.versions(es, alias) if v.name != serving]
-        if building and es.count(index=building[0].name)["count"] > 0:
+        # indexing stats count copied documents before any refresh, and answer while the shard starts
+        stats = es.indices.stats(index=building[0].name, metric="indexing") if building else None
+        if stats and stats["_all"]["primaries"].get("indexing", {}).get("index_total", 0) > 0:
             break
         assert proc.poll() is None, "reindex finished before it could be killed"
         time.sleep(0.05)
