@@ -584,47 +584,12 @@ def run_phase(
 
 
 def start_prefect(work: Path) -> tuple[subprocess.Popen[bytes], str, float]:
-    """A Prefect server on a free loopback port with its own SQLite home, as tests/conftest.py starts it."""
-    import shutil
-    import socket
+    """A Prefect server with its own SQLite home (the one tests use), and its start-up seconds."""
+    from flows.devserver import start_prefect_server
 
-    import urllib3
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    home = work / "prefect"
-    home.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(home),
-        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home}/prefect.db",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_UI_ENABLED": "false",
-    }
-    env.pop("PREFECT_API_URL", None)
-    prefect = shutil.which("prefect", path=str(Path(sys.executable).parent)) or "prefect"
     w = time.perf_counter()
-    proc = subprocess.Popen(
-        [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=(home / "server.log").open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"prefect server exited; see {home / 'server.log'}")
-        try:
-            if urllib3.request("GET", f"{url}/health", timeout=2, retries=False).status == 200:
-                return proc, url, round(time.perf_counter() - w, 1)
-        except urllib3.exceptions.HTTPError:
-            pass
-        time.sleep(0.5)
-    os.killpg(proc.pid, 15)
-    raise SystemExit(f"prefect server did not answer within 180s; see {home / 'server.log'}")
+    proc, url = start_prefect_server(work / "prefect", ui=False)
+    return proc, url, round(time.perf_counter() - w, 1)
 
 
 def ensure_data(size: int, seed: int, data_root: Path) -> tuple[Path, dict]:

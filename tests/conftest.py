@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import urllib3
 
 from newsfacet.settings import REPO_ROOT, get_settings
 
@@ -61,40 +56,10 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if os.environ.get("PREFECT_API_URL"):
         yield os.environ["PREFECT_API_URL"]
         return
+    from flows.devserver import start_prefect_server
+
     home = tmp_path_factory.mktemp("prefect-home")
-    port = free_port()
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(home),
-        "PREFECT_SERVER_API_HOST": "127.0.0.1",
-        "PREFECT_SERVER_API_PORT": str(port),
-        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home}/prefect.db",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_UI_ENABLED": "true",
-    }
-    log = (home / "server.log").open("wb")
-    prefect = shutil.which("prefect", path=str(Path(sys.executable).parent)) or "prefect"
-    proc = subprocess.Popen(
-        [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"prefect server exited; see {home / 'server.log'}")
-        try:
-            if urllib3.request("GET", f"{url}/health", timeout=2, retries=False).status == 200:
-                break
-        except urllib3.exceptions.HTTPError:
-            pass
-        time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError(f"prefect server did not answer within 120s; see {home / 'server.log'}")
+    proc, url = start_prefect_server(home)
     os.environ["PREFECT_API_URL"] = url
     os.environ["PREFECT_HOME"] = str(home)
     try:
