@@ -27,6 +27,9 @@ def start_prefect_server(home: Path, ui: bool = True, timeout: float = 180.0) ->
     env = {
         **os.environ,
         "PREFECT_HOME": str(home),
+        # the UI builds its API URL from these, not from --port
+        "PREFECT_SERVER_API_HOST": "127.0.0.1",
+        "PREFECT_SERVER_API_PORT": str(port),
         "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home}/prefect.db",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_ENABLED": "true" if ui else "false",
