@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from functools import lru_cache
 
-import dateparser
 import pandas as pd
 from dateparser.date import DateDataParser
 
@@ -43,15 +43,67 @@ DURATION = re.compile(
 # Scraped metadata says 0001-01-01 (.NET DateTime.MinValue) when it knows no date.
 MIN_YEAR = 1800
 PARSER_SETTINGS = {"PREFER_DATES_FROM": "past", "PREFER_DAY_OF_MONTH": "first", "RETURN_TIME_AS_PERIOD": True}
+# Fast paths for the forms most dates take: dateparser costs about a millisecond per phrase, and a big dump
+# has hundreds of thousands of them. Anything else still goes to dateparser.
+MONTH_NUMBER = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+            ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+            ("oct", "october"), ("nov", "november"), ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}  # fmt: skip
+MONTH_WORD = r"(?P<month>[a-z]{3,9})\.?"
+MONTH_DAY_YEAR = re.compile(rf"^{MONTH_WORD}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<year>\d{{4}}))?$")
+DAY_MONTH_YEAR = re.compile(
+    rf"^(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH_WORD}(?:,?\s+(?P<year>\d{{4}}))?$"
+)
+MONTH_YEAR = re.compile(rf"^{MONTH_WORD}(?:,?\s+(?:of\s+)?(?P<year>\d{{4}}))?$")
+RELATIVE = re.compile(r"^(?:(?:earlier|later) )?(?P<which>last|this|next|past) (?P<unit>week|month|year)$")
+WEEKDAY_PHRASE = re.compile(
+    r"^(?P<last>last |this )?(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)$"
+)
+DAY_WORDS = {"today": 0, "yesterday": -1, "tomorrow": 1}
 
 
 def parse_date(text: str) -> str | None:
     """An ISO 8601 string for an absolute date, keeping the time only when the text has one."""
-    parsed = dateparser.parse(text, languages=["en"], settings={"STRICT_PARSING": True})
+    parsed = _parse_common_date(text.strip()) or _strict_parser().get_date_data(text).date_obj
     if parsed is None or parsed.year < MIN_YEAR:  # 0001-01-01 is a CMS placeholder, not a date
         return None
     has_time = bool(re.search(r"\d{1,2}:\d{2}", text))
     return parsed.isoformat() if has_time else parsed.date().isoformat()
+
+
+@lru_cache(maxsize=1)
+def _strict_parser() -> DateDataParser:
+    return DateDataParser(languages=["en"], settings={"STRICT_PARSING": True})
+
+
+def _parse_common_date(text: str) -> datetime | None:
+    """ISO 8601, RFC 822 and "May 12, 2015" / "12 May 2015" without dateparser."""
+    if re.match(r"\d{4}-\d{2}-\d{2}", text):
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    if text[:3].lower() in ("mon", "tue", "wed", "thu", "fri", "sat", "sun") and ":" in text:
+        try:
+            return parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+    folded = " ".join(text.lower().split())
+    match = MONTH_DAY_YEAR.match(folded) or DAY_MONTH_YEAR.match(folded)
+    if match and match.group("year") and match.group("month") in MONTH_NUMBER:
+        try:
+            return datetime(int(match.group("year")), MONTH_NUMBER[match.group("month")], int(match.group("day")))
+        except ValueError:
+            return None
+    return None
 
 
 def find_publish_date(metadata_date: str | None, texts: list[str], lead: int = 3, raw_text: str = "") -> str | None:
@@ -98,22 +150,74 @@ def _parser_for(base: date) -> DateDataParser:
 
 @lru_cache(maxsize=65536)
 def resolve_mentioned_date(text: str, base: date) -> str | None:
-    """An ISO date at its granularity ("2015-05-12", "2015-02" or "2015"), resolved on or before base."""
-    phrase = text.strip().lower().removeprefix("on ").removeprefix("the ")
+    """An ISO date at its granularity ("2015-05-12", "2015-02" or "2015").
+
+    A phrase that names no year ("February", "Tuesday", "May 12") means its most recent occurrence on
+    or before base; "last/next month", "yesterday" and the like count from base; a full date stays as is.
+    """
+    phrase = " ".join(text.strip().lower().split())
+    for prefix in ("on ", "in ", "the ", "since ", "until ", "by "):
+        phrase = phrase.removeprefix(prefix)
     if DURATION.search(phrase):
         return None  # "six months", "two days", "a 14-year history", "the 1960s": spans, not dates
     if base.year < MIN_YEAR:
         return None  # a placeholder publish date (0001-01-01) gives nothing to resolve against
-    if phrase in WEEKDAYS:
-        # the most recent such weekday on or before the publish date
-        return (base - timedelta(days=(base.weekday() - WEEKDAYS.index(phrase)) % 7)).isoformat()
     if re.fullmatch(r"\d{4}", phrase):
         return phrase
+    common = _resolve_common(phrase, base)
+    if common is not None:
+        return common or None
+    return _resolve_with_dateparser(phrase, base)
+
+
+def _resolve_common(phrase: str, base: date) -> str | None:
+    """The forms most DATE mentions take; None when the phrase is none of them, "" when it is not a date."""
+    if phrase in DAY_WORDS:
+        return (base + timedelta(days=DAY_WORDS[phrase])).isoformat()
+    if match := WEEKDAY_PHRASE.match(phrase):
+        back = (base.weekday() - WEEKDAYS.index(match.group("weekday"))) % 7
+        if match.group("last") == "last " and back == 0:
+            back = 7  # "last Tuesday" said on a Tuesday is a week ago
+        return (base - timedelta(days=back)).isoformat()
+    if match := RELATIVE.match(phrase):
+        step = {"last": -1, "past": -1, "this": 0, "next": 1}[match.group("which")]
+        unit = match.group("unit")
+        if unit == "week":
+            return (base + timedelta(days=7 * step)).isoformat()
+        if unit == "year":
+            return f"{base.year + step:04d}"
+        months = base.year * 12 + base.month - 1 + step
+        return f"{months // 12:04d}-{months % 12 + 1:02d}"
+    match = MONTH_DAY_YEAR.match(phrase) or DAY_MONTH_YEAR.match(phrase)
+    if match and match.group("month") in MONTH_NUMBER:
+        month, day = MONTH_NUMBER[match.group("month")], int(match.group("day"))
+        if match.group("year"):
+            try:
+                return date(int(match.group("year")), month, day).isoformat()
+            except ValueError:
+                return ""
+        for year in range(base.year, base.year - 9, -1):  # 29 February can be up to 8 years back
+            try:
+                found = date(year, month, day)
+            except ValueError:
+                continue
+            if found <= base:
+                return found.isoformat()
+        return ""
+    match = MONTH_YEAR.match(phrase)
+    if match and match.group("month") in MONTH_NUMBER:
+        month = MONTH_NUMBER[match.group("month")]
+        year = int(match.group("year") or (base.year if month <= base.month else base.year - 1))
+        return f"{year:04d}-{month:02d}"
+    return None
+
+
+def _resolve_with_dateparser(phrase: str, base: date) -> str | None:
     data = _parser_for(base).get_date_data(phrase)
     if data.date_obj is None:
         return None
     found = data.date_obj.date()
-    if found > base:  # "February" published in January means last year's
+    if found > base and not re.search(r"\d{4}", phrase):  # "the spring" published in March: last year's
         try:
             found = found.replace(year=found.year - 1)
         except ValueError:  # 29 February has no counterpart a year earlier

@@ -83,7 +83,55 @@ def test_parse_dateline(paragraph, dateline):
     assert parse_dateline(paragraph) == dateline
 
 
-def test_a_leap_day_resolved_a_year_back_does_not_crash():
-    # published 31 January 2024, dateparser reads "next month" as 29 February 2024; moved a year back
-    # (on or before the publish date) that day does not exist
-    assert resolve_mentioned_date("next month", date(2024, 1, 31)) == "2023-02"
+def test_a_leap_day_resolves_to_the_last_29_february_on_or_before_the_publish_date():
+    assert resolve_mentioned_date("February 29", date(2023, 1, 15)) == "2020-02-29"
+    assert resolve_mentioned_date("Feb. 29", date(2024, 3, 1)) == "2024-02-29"
+    assert resolve_mentioned_date("February 29, 2023", date(2024, 3, 1)) is None  # no such day
+
+
+@pytest.mark.parametrize(
+    ("phrase", "base", "expected"),
+    [
+        ("next month", date(2024, 1, 31), "2024-02"),  # said to point forward: counted forward
+        ("next month", date(2024, 12, 3), "2025-01"),
+        ("last month", date(2024, 1, 3), "2023-12"),
+        ("tomorrow", date(2015, 5, 12), "2015-05-13"),
+        ("next week", date(2015, 5, 12), "2015-05-19"),
+        ("last Tuesday", date(2015, 5, 12), "2015-05-05"),  # 12 May 2015 was a Tuesday
+        ("this Tuesday", date(2015, 5, 14), "2015-05-12"),
+        ("December", date(2015, 5, 12), "2014-12"),  # most recent December on or before
+        ("March 2016", date(2015, 5, 12), "2016-03"),  # a year given is never moved
+        ("May 20", date(2015, 5, 12), "2014-05-20"),
+        ("the 12th of May", date(2015, 5, 12), "2015-05-12"),
+        ("in Sept.", date(2015, 5, 12), "2014-09"),
+        ("earlier this year", date(2015, 5, 12), "2015"),
+    ],
+)
+def test_relative_phrases(phrase, base, expected):
+    assert resolve_mentioned_date(phrase, base) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2015-05-12",
+        "2015-05-12T10:00:00Z",
+        "2015-05-12T10:00:00.250+02:00",
+        "2015-05-12 10:00",
+        "Tue, 12 May 2015 10:00:00 +0000",
+        "Tue, 12 May 2015 10:00:00 GMT",
+        "May 12, 2015",
+        "12 May 2015",
+        "Sept. 1, 2015",
+        "1st March 2016",
+    ],
+)
+def test_parse_date_fast_paths_agree_with_dateparser(text):
+    import dateparser
+
+    from transforms.dates import _parse_common_date
+
+    fast = _parse_common_date(text)
+    assert fast is not None  # the fast path took it
+    slow = dateparser.parse(text, languages=["en"], settings={"STRICT_PARSING": True})
+    assert fast == slow
