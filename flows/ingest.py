@@ -1,7 +1,8 @@
 """The ingest flow: discover -> read -> prepare -> enrich -> load -> report.
 
 Tasks are split where I/O happens. Work moves in chunks of `chunk_size` articles, so memory
-stays flat whatever the dump size; enrichment (NER) of one chunk overlaps the load of the last.
+stays flat whatever the dump size. NER runs in worker processes (NerPool) while this process reads,
+prepares and loads the chunks around it.
 """
 
 import json
@@ -31,6 +32,7 @@ from search.load import LoadResult, bulk_mode, load_documents
 from search.schema import ensure_index
 from transforms.clean import FurnitureIndex
 from transforms.dedupe import DuplicateIndex
+from transforms.entities import NerFn, NerPool
 from transforms.pipeline import (
     StageOutput,
     TransformConfig,
@@ -114,10 +116,17 @@ def prepare(
 
 @task(cache_policy=NO_CACHE)
 def enrich(
-    prepared: StageOutput, cfg: TransformConfig, ingested_at: str, ner_cache: dict[str, list[list[str]]]
+    prepared: StageOutput,
+    cfg: TransformConfig,
+    ingested_at: str,
+    ner_cache: dict[str, list[list[str]]],
+    ner: NerFn | None = None,
 ) -> StageOutput:
-    """NER (for texts not in the cache) and mentioned dates for one chunk; runs on the task runner."""
-    return enrich_chunk(prepared.frame, cfg, ingested_at, ner_cache)
+    """NER (for texts not in the cache) and mentioned dates for one chunk; runs on the task runner.
+
+    With the thread runner, `ner` is the flow's NerPool; a Dask worker runs spaCy itself.
+    """
+    return enrich_chunk(prepared.frame, cfg, ingested_at, ner_cache, ner)
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 10, 30])
@@ -180,17 +189,37 @@ def resolve_inputs(params: IngestParams) -> tuple[list[str], str | None]:
 @flow(name="ingest", log_prints=True)
 def ingest(params: IngestParams) -> dict[str, Any]:
     """Ingest new or changed dump files into the alias and publish the run report."""
-    logger = get_run_logger()
     settings = get_settings()
     alias = params.alias or settings.alias
     chunk_size = params.batch_size or settings.chunk_size
     cfg = load_transform_config(
         CONFIG_DIR, settings.spacy_model, params.n_process or settings.n_process, settings.nlp_batch_size
     )
-    state_dir = settings.cache_path / "runs"
     paths, label = resolve_inputs(params)
     es = connect(settings)
 
+    # NER workers for the thread runner (a Dask worker runs spaCy in its own process instead)
+    ner = NerPool(cfg.spacy_model, cfg.n_process, cfg.nlp_batch_size) if settings.task_runner == "thread" else None
+    try:
+        return _run(params, alias, chunk_size, cfg, paths, label, es, ner)
+    finally:
+        if ner is not None:
+            ner.close()
+
+
+def _run(
+    params: IngestParams,
+    alias: str,
+    chunk_size: int,
+    cfg: TransformConfig,
+    paths: list[str],
+    label: str | None,
+    es: Any,
+    ner: NerFn | None,
+) -> dict[str, Any]:
+    logger = get_run_logger()
+    settings = get_settings()
+    state_dir = settings.cache_path / "runs"
     with alias_lock(settings.cache_path / "locks", alias, settings.lock_timeout):
         index = ensure_index(es, alias)
         report = RunReport(alias=alias, index=index)
@@ -236,19 +265,18 @@ def ingest(params: IngestParams) -> dict[str, Any]:
             for stage, counts in prepared.counts.items():
                 report.add(stage, counts)
             _append_jsonl(state_dir / "rejects.jsonl", prepared.rejects)
-            # one NER job at a time (two would fight for the same cores): wait for the previous chunk,
-            # so its results are in the cache before this chunk's lookup; its load overlaps this chunk's NER
-            previous = None
-            if in_flight:
-                future, previous_closes, previous_input = in_flight.pop(0)
-                previous = (future.result(), previous_closes)
-                previous_input.frame = None  # enrich is done with it; Prefect would keep it alive
-                manifest.add_ner_results(previous[0].ner_cache)
-                previous[0].ner_cache = {}
             cached = manifest.ner_results(ner_cache_keys(prepared.frame, cfg))
-            in_flight.append((enrich.submit(prepared, cfg, ingested_at, cached), closes, prepared))
-            if previous is not None:
-                finish(*previous)
+            # queue this chunk's NER behind the previous chunk's, then load the previous chunk meanwhile:
+            # the NER workers never wait for reading, cleaning or loading
+            in_flight.append((enrich.submit(prepared, cfg, ingested_at, cached, ner), closes, prepared))
+            while len(in_flight) > 1:
+                drain()
+
+        def drain() -> None:
+            future, closes, prepared = in_flight.pop(0)
+            enriched = future.result()
+            prepared.frame = None  # enrich is done with it; Prefect would keep it alive
+            finish(enriched, closes)
 
         # a progress bar only when a person watches a terminal; served runs log instead
         progress = Progress(
@@ -283,8 +311,7 @@ def ingest(params: IngestParams) -> dict[str, Any]:
             if fully_read:
                 submit([], fully_read)
             while in_flight:
-                future, closes, _ = in_flight.pop(0)
-                finish(future.result(), closes)
+                drain()
         manifest.close()
 
     _append_jsonl(state_dir / "quarantine.jsonl", report.quarantined + report.skipped_records)

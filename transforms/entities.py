@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import re
 import tomllib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +42,8 @@ POSSESSIVE = re.compile(r"(?:['\u2019]s?)$")
 EDGE_PUNCT = re.compile(r"^[\W_]+|[^\w.)]+$")
 MIDDLE_INITIAL = re.compile(r"^[A-Z]\.?$")
 NUMERIC = re.compile(r"^[\d\s.,%/-]+$")
+# texts -> one [[mention text, label], ...] per text, in order
+NerFn = Callable[[list[str]], list[list[list[str]]]]
 
 
 @dataclass(frozen=True)
@@ -174,17 +178,51 @@ def chunk_texts(frame: pd.DataFrame, rules: BoilerplateRules) -> list[tuple[int,
     ]
 
 
+def spacy_ner(nlp: Any, n_process: int = 1, batch_size: int = 64) -> NerFn:
+    """NER in this process (or spaCy's own short-lived workers when n_process > 1)."""
+
+    def run(texts: list[str]) -> list[list[list[str]]]:
+        docs = nlp.pipe(texts, batch_size=batch_size, n_process=n_process)
+        return [[[ent.text, ent.label_] for ent in doc.ents] for doc in docs]
+
+    return run
+
+
+def _pool_worker_ner(model: str, batch_size: int, texts: list[str]) -> list[list[list[str]]]:
+    return spacy_ner(load_ner(model), 1, batch_size)(texts)
+
+
+class NerPool:
+    """NER in long-lived worker processes that load the model once.
+
+    The flow process keeps reading, cleaning, dating and loading while the workers run the model, so
+    NER never waits for the GIL; spaCy's own n_process would restart its workers for every chunk.
+    """
+
+    def __init__(self, model: str, processes: int = 1, batch_size: int = 64, job_texts: int = 256) -> None:
+        self.model, self.batch_size, self.job_texts = model, batch_size, job_texts
+        # spawn, not fork: the flow process runs threads (Prefect, HTTP clients) that fork would copy mid-lock
+        self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+
+    def __call__(self, texts: list[str]) -> list[list[list[str]]]:
+        jobs = [texts[i : i + self.job_texts] for i in range(0, len(texts), self.job_texts)]
+        futures = [self._pool.submit(_pool_worker_ner, self.model, self.batch_size, job) for job in jobs]
+        return [ents for future in futures for ents in future.result()]
+
+    def close(self) -> None:
+        """Stop the workers."""
+        self._pool.shutdown(cancel_futures=True)
+
+
 def extract_entities(
     frame: pd.DataFrame,
-    nlp: Any,
+    ner: NerFn,
     cfg: EntityConfig,
     rules: BoilerplateRules,
-    n_process: int = 1,
-    batch_size: int = 64,
     cache: Mapping[str, list[list[str]]] | None = None,
     model: str = "",
 ) -> tuple[StageResult, dict[str, list[list[str]]]]:
-    """Run NER over the chunk's texts not in cache, in one nlp.pipe stream; fill the entity columns.
+    """Run NER over the chunk's texts not in cache, in one call of `ner`; fill the entity columns.
 
     Returns the stage result and the new cache entries (key -> [[text, label], ...]).
     """
@@ -192,11 +230,8 @@ def extract_entities(
     owned = [(i, text, ner_cache_key(model, text)) for i, text in chunk_texts(frame, rules)]
     # each distinct uncached text runs once, however many articles share it
     todo = list(dict.fromkeys((key, text) for _, text, key in owned if key not in cache))
-    fresh: dict[str, list[list[str]]] = {}
-    for (key, _), doc in zip(
-        todo, nlp.pipe((text for _, text in todo), batch_size=batch_size, n_process=n_process), strict=True
-    ):
-        fresh[key] = [[ent.text, ent.label_] for ent in doc.ents]
+    found = ner([text for _, text in todo]) if todo else []
+    fresh: dict[str, list[list[str]]] = {key: ents for (key, _), ents in zip(todo, found, strict=True)}
     mentions: list[list[tuple[str, str]]] = [[] for _ in range(len(frame))]
     date_mentions: list[list[str]] = [[] for _ in range(len(frame))]
     for owner, _, key in owned:

@@ -21,11 +21,13 @@ from transforms.dedupe import DuplicateIndex, dedupe_articles
 from transforms.documents import assign_ids, to_documents
 from transforms.entities import (
     EntityConfig,
+    NerFn,
     chunk_texts,
     extract_entities,
     load_entity_config,
     load_ner,
     ner_cache_key,
+    spacy_ner,
 )
 from transforms.records import Article, articles_to_frame
 from transforms.stats import StageResult
@@ -101,15 +103,17 @@ def enrich_chunk(
     cfg: TransformConfig,
     ingested_at: str,
     ner_cache: Mapping[str, list[list[str]]] | None = None,
+    ner: NerFn | None = None,
 ) -> StageOutput:
-    """Entities and mentioned dates for a prepared chunk, shaped as index documents."""
+    """Entities and mentioned dates for a prepared chunk, shaped as index documents.
+
+    ner runs the model (e.g. a NerPool); by default spaCy runs here with cfg.n_process.
+    """
     out = StageOutput()
     if frame.empty:
         return out
-    nlp = load_ner(cfg.spacy_model)
-    enriched, out.ner_cache = extract_entities(
-        frame, nlp, cfg.entities, cfg.rules, cfg.n_process, cfg.nlp_batch_size, ner_cache, cfg.spacy_model
-    )
+    ner = ner or spacy_ner(load_ner(cfg.spacy_model), cfg.n_process, cfg.nlp_batch_size)
+    enriched, out.ner_cache = extract_entities(frame, ner, cfg.entities, cfg.rules, ner_cache, cfg.spacy_model)
     mentioned = resolve_mentioned_dates(enriched.frame)
     out.absorb("entities", enriched)
     out.absorb("mentioned_dates", mentioned)

@@ -77,11 +77,11 @@ def test_ner_pipeline_has_only_ner():
 
 def test_ner_results_are_cached_by_text(cfg):
     from transforms.clean import load_rules
-    from transforms.entities import extract_entities, ner_cache_key
+    from transforms.entities import extract_entities, ner_cache_key, spacy_ner
     from transforms.records import Article, articles_to_frame
 
     rules = load_rules(CONFIG_DIR / "boilerplate.toml")
-    nlp = load_ner(get_settings().spacy_model)
+    nlp = spacy_ner(load_ner(get_settings().spacy_model))
     para = "Secretary of State John Kerry met President Vladimir Putin in Sochi on Tuesday."
     frame = articles_to_frame(
         [Article(source_file="a", paragraphs=[para]), Article(source_file="b", paragraphs=[para])]
@@ -97,3 +97,24 @@ def test_ner_results_are_cached_by_text(cfg):
     assert fresh2 == {} and second.counts["texts_from_cache"] == 2 and second.counts["texts_run_through_ner"] == 0
     assert list(second.frame["persons"]) == [["Ada Lovelace"], ["Ada Lovelace"]]
     assert list(second.frame["date_mentions"]) == [["Tuesday"], ["Tuesday"]]
+
+
+def test_ner_pool_matches_in_process_ner_in_order():
+    from transforms.entities import NerPool, spacy_ner
+
+    model = get_settings().spacy_model
+    texts = [
+        "Secretary of State John Kerry met President Vladimir Putin in Sochi on Tuesday.",
+        "The weather was mild.",
+        "Angela Merkel spoke in Berlin in February.",
+        "",
+        "Reuters reported that Microsoft opened an office in Nairobi in 2013.",
+    ]
+    expected = spacy_ner(load_ner(model))(texts)
+    pool = NerPool(model, processes=2, job_texts=2)  # three jobs over two workers: order must hold
+    try:
+        assert pool(texts) == expected
+        assert pool([]) == []
+    finally:
+        pool.close()
+    assert ["John Kerry", "PERSON"] in expected[0] and expected[1] == []
