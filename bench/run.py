@@ -306,6 +306,16 @@ def instrument(stages: Stages) -> None:
             setattr(nm.Manifest, name, stages.wrap(f"manifest_{name}", getattr(nm.Manifest, name)))
     real_load_ner = tp.load_ner
     tp.load_ner = stages.wrap("  enrich.load_ner", lambda model: TimedNlp(real_load_ner(model), stages))
+    import transforms.entities as te
+
+    if hasattr(te, "NerPool"):  # NER in worker processes: time the flow's wait for it (wall only)
+        real_call = te.NerPool.__call__
+
+        def pool_call(self, texts):
+            stages.add("  ner_texts", 0.0, 0.0, len(texts))
+            return real_call(self, texts)
+
+        te.NerPool.__call__ = stages.wrap("  enrich.ner_pool_wait", pool_call)
 
 
 def phase_ingest(spec: dict) -> dict:
