@@ -301,7 +301,7 @@ def instrument(stages: Stages) -> None:
     for name in ("ner_cache_keys",):  # the flow's NER-cache lookup, when the flow has one
         if hasattr(fi, name):
             setattr(fi, name, stages.wrap(name, getattr(fi, name)))
-    for name in ("ner_results", "add_ner_results", "add_furniture_counts"):
+    for name in ("ner_results", "add_ner_results", "add_furniture_counts", "record_many"):
         if hasattr(nm.Manifest, name):
             setattr(nm.Manifest, name, stages.wrap(f"manifest_{name}", getattr(nm.Manifest, name)))
     real_load_ner = tp.load_ner

@@ -253,8 +253,8 @@ def _run(
                 report.dead_letters.extend(loaded.dead_letters)
                 _append_jsonl(state_dir / "dead_letters.jsonl", loaded.dead_letters)
                 manifest.add_fingerprints((d["content_hash"], d["_id"]) for d in enriched.documents)
-            for path in closes:  # ES has acknowledged every article of these files
-                manifest.record(Path(path), DONE, read_counts[path])
+            # ES has acknowledged every article of these files
+            manifest.record_many(((Path(path), read_counts[path]) for path in closes), DONE)
             # Prefect keeps every task's return value until the flow ends: empty it so memory stays flat
             enriched.documents, enriched.rejects, enriched.ner_cache = [], [], {}
 

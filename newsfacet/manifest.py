@@ -61,6 +61,8 @@ class Manifest:
         db_path.parent.mkdir(parents=True, exist_ok=True)
         self.alias = alias
         self.db = sqlite3.connect(db_path, timeout=60, check_same_thread=False)
+        # WAL: readers (status commands, a waiting run) never block the writer, and a commit is one append
+        self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
 
     def close(self) -> None:
@@ -93,26 +95,21 @@ class Manifest:
 
     def record(self, path: Path, status: str, articles: int = 0, reason: str | None = None) -> None:
         """Record a file as done (after ES acknowledged it) or quarantined (with the reason)."""
-        try:
-            stat = path.stat()
-            size, mtime, checksum = stat.st_size, stat.st_mtime, file_checksum(path)
-        except OSError:  # deleted since it was read
-            size, mtime, checksum = -1, 0.0, None
+        self.record_many([(path, articles)], status, reason)
+
+    def record_many(self, files: Iterable[tuple[Path, int]], status: str, reason: str | None = None) -> None:
+        """Record (path, articles) pairs with one status in one transaction (one disk sync per chunk)."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        rows = []
+        for path, articles in files:
+            try:
+                stat = path.stat()
+                size, mtime, checksum = stat.st_size, stat.st_mtime, file_checksum(path)
+            except OSError:  # deleted since it was read
+                size, mtime, checksum = -1, 0.0, None
+            rows.append((self.alias, str(path), size, mtime, checksum, status, reason, articles, now))
         with self.db:
-            self.db.execute(
-                "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?)",
-                (
-                    self.alias,
-                    str(path),
-                    size,
-                    mtime,
-                    checksum,
-                    status,
-                    reason,
-                    articles,
-                    datetime.now(UTC).isoformat(timespec="seconds"),
-                ),
-            )
+            self.db.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?)", rows)
 
     def forget(self) -> None:
         """Drop every record of this alias: the next run processes everything."""
