@@ -237,6 +237,8 @@ def _run(
         report.counts["files"] = len(todo)
         report.counts["files_skipped_unchanged"] = len(found) - len(todo)
         logger.info("%d files found, %d new or changed, loading into %s (%s)", len(found), len(todo), alias, index)
+        if todo and isinstance(ner, NerPool):
+            ner.warm()
 
         # Articles read per file; a file is recorded done once the chunk holding its last articles is loaded.
         read_counts: dict[str, int] = {}

@@ -189,7 +189,8 @@ def spacy_ner(nlp: Any, n_process: int = 1, batch_size: int = 64) -> NerFn:
 
 
 def _pool_worker_ner(model: str, batch_size: int, texts: list[str]) -> list[list[list[str]]]:
-    return spacy_ner(load_ner(model), 1, batch_size)(texts)
+    nlp = load_ner(model)
+    return spacy_ner(nlp, 1, batch_size)(texts) if texts else []
 
 
 class NerPool:
@@ -200,9 +201,14 @@ class NerPool:
     """
 
     def __init__(self, model: str, processes: int = 1, batch_size: int = 64, job_texts: int = 256) -> None:
-        self.model, self.batch_size, self.job_texts = model, batch_size, job_texts
+        self.model, self.processes, self.batch_size, self.job_texts = model, processes, batch_size, job_texts
         # spawn, not fork: the flow process runs threads (Prefect, HTTP clients) that fork would copy mid-lock
         self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+
+    def warm(self) -> None:
+        """Start the workers and load the model now, while the flow reads and prepares the first chunk."""
+        for _ in range(self.processes):
+            self._pool.submit(_pool_worker_ner, self.model, self.batch_size, [])
 
     def __call__(self, texts: list[str]) -> list[list[list[str]]]:
         jobs = [texts[i : i + self.job_texts] for i in range(0, len(texts), self.job_texts)]
