@@ -356,10 +356,18 @@ def phase_ingest(spec: dict) -> dict:
         "report_counts": {k: v for k, v in report.items() if k in ("counts", "stages")} or report,
         "stages": stages.rounded(),
         "settings": {
-            k: getattr(settings, k)
-            for k in ("n_process", "nlp_batch_size", "chunk_size", "bulk_chunk_size", "task_runner", "spacy_model")
+            **{
+                k: getattr(settings, k)
+                for k in ("n_process", "nlp_batch_size", "chunk_size", "bulk_chunk_size", "task_runner", "spacy_model")
+            },
+            "n_process": ner_procs(settings),
         },
     }
+
+
+def ner_procs(settings) -> int:
+    """NER processes the settings give (0 means one per core)."""
+    return settings.n_process or os.cpu_count() or 1
 
 
 def _prepared_texts(data: str, chunk_size: int, out_path: Path) -> dict:
@@ -449,7 +457,7 @@ def phase_ceiling(spec: dict) -> dict:
     kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     w, c = time.perf_counter(), time.process_time()
     ents = 0
-    for doc in nlp.pipe(texts(), batch_size=s.nlp_batch_size, n_process=s.n_process):
+    for doc in nlp.pipe(texts(), batch_size=s.nlp_batch_size, n_process=ner_procs(s)):
         ents += len(doc.ents)
     kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     info.update(
@@ -457,7 +465,7 @@ def phase_ceiling(spec: dict) -> dict:
         pipe_wall_s=round(time.perf_counter() - w, 2),
         main_process_cpu_s=round(time.process_time() - c, 2),
         entities=ents,
-        n_process=s.n_process,
+        n_process=ner_procs(s),
         batch_size=s.nlp_batch_size,
         load_avg_before=load0,
         load_avg_after=load_avg(),

@@ -6,6 +6,7 @@ prepares and loads the chunks around it.
 """
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -25,7 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from newsfacet.locking import alias_lock
 from newsfacet.manifest import DONE, QUARANTINED, Manifest
 from newsfacet.report import RunReport
-from newsfacet.settings import CONFIG_DIR, get_settings, load_sources
+from newsfacet.settings import CONFIG_DIR, Settings, get_settings, load_sources
 from readers import ReaderError, RecordProblem, discover, read_file
 from search.client import ClusterUnavailable, connect, redact_url, resolve_url
 from search.load import LoadResult, bulk_mode, load_documents
@@ -170,6 +171,13 @@ def build_task_runner(spec: str, dask_workers: int) -> Any:
     return DaskTaskRunner(address=spec.replace("dask://", "tcp://", 1))
 
 
+def ner_processes(requested: int | None, settings: Settings) -> int:
+    """NER worker processes: the parameter, else the setting, where 0 means one per CPU core."""
+    if settings.task_runner != "thread":
+        return 1  # each Dask worker runs spaCy itself: the workers are the parallelism
+    return requested or settings.n_process or os.cpu_count() or 1
+
+
 def configured_flow() -> Any:
     """The ingest flow with the task runner the settings ask for."""
     settings = get_settings()
@@ -193,12 +201,13 @@ def ingest(params: IngestParams) -> dict[str, Any]:
     alias = params.alias or settings.alias
     chunk_size = params.batch_size or settings.chunk_size
     cfg = load_transform_config(
-        CONFIG_DIR, settings.spacy_model, params.n_process or settings.n_process, settings.nlp_batch_size
+        CONFIG_DIR, settings.spacy_model, ner_processes(params.n_process, settings), settings.nlp_batch_size
     )
     paths, label = resolve_inputs(params)
     es = connect(settings)
 
-    # NER workers for the thread runner (a Dask worker runs spaCy in its own process instead)
+    # NER workers for the thread runner (a Dask worker runs spaCy in its own process instead); they are
+    # stopped when the run ends: a served or scheduled process must not keep idle model copies around
     ner = NerPool(cfg.spacy_model, cfg.n_process, cfg.nlp_batch_size) if settings.task_runner == "thread" else None
     try:
         return _run(params, alias, chunk_size, cfg, paths, label, es, ner)
@@ -207,7 +216,7 @@ def ingest(params: IngestParams) -> dict[str, Any]:
             ner.close()
 
 
-def _run(
+def _run(  # the run itself, under the alias lock
     params: IngestParams,
     alias: str,
     chunk_size: int,
@@ -242,7 +251,7 @@ def _run(
 
         # Articles read per file; a file is recorded done once the chunk holding its last articles is loaded.
         read_counts: dict[str, int] = {}
-        in_flight: list[tuple[Future[StageOutput], list[str], StageOutput]] = []
+        in_flight: list[tuple[Future[StageOutput], list[str], StageOutput, dict[str, Any]]] = []
 
         def finish(enriched: StageOutput, closes: list[str]) -> None:
             for stage, counts in enriched.counts.items():
@@ -257,8 +266,11 @@ def _run(
                 manifest.add_fingerprints((d["content_hash"], d["_id"]) for d in enriched.documents)
             # ES has acknowledged every article of these files
             manifest.record_many(((Path(path), read_counts[path]) for path in closes), DONE)
-            # Prefect keeps every task's return value until the flow ends: empty it so memory stays flat
-            enriched.documents, enriched.rejects, enriched.ner_cache = [], [], {}
+            # Prefect keeps every task's return value and parameters until the flow ends: empty them in
+            # place so memory stays flat whatever the dump size
+            enriched.documents.clear()
+            enriched.rejects.clear()
+            enriched.ner_cache.clear()
 
         def submit(batch: list[Article], closes: list[str]) -> None:
             prepared = prepare(batch, cfg, duplicates, furniture)
@@ -270,14 +282,16 @@ def _run(
             cached = manifest.ner_results(ner_cache_keys(prepared.frame, cfg))
             # queue this chunk's NER behind the previous chunk's, then load the previous chunk meanwhile:
             # the NER workers never wait for reading, cleaning or loading
-            in_flight.append((enrich.submit(prepared, cfg, ingested_at, cached, ner), closes, prepared))
+            in_flight.append((enrich.submit(prepared, cfg, ingested_at, cached, ner), closes, prepared, cached))
             while len(in_flight) > 1:
                 drain()
 
         def drain() -> None:
-            future, closes, prepared = in_flight.pop(0)
+            future, closes, prepared, cached = in_flight.pop(0)
             enriched = future.result()
-            prepared.frame = None  # enrich is done with it; Prefect would keep it alive
+            prepared.frame = None  # enrich is done with its inputs; Prefect would keep them alive
+            prepared.rejects.clear()
+            cached.clear()
             finish(enriched, closes)
 
         # a progress bar only when a person watches a terminal; served runs log instead
@@ -309,6 +323,7 @@ def _run(
                     progress.advance(bar)
                 else:
                     submit(event.articles, fully_read)
+                    event.articles.clear()  # read_dumps' yields are kept by Prefect too
                     fully_read = []
             if fully_read:
                 submit([], fully_read)

