@@ -276,6 +276,8 @@ def _run(  # the run itself, under the alias lock
             prepared = prepare(batch, cfg, duplicates, furniture)
             manifest.add_furniture_counts(furniture.delta)
             furniture.delta.clear()
+            # the run-state DB now holds every count; the next chunk looks up only the keys it meets
+            furniture.counts.clear()
             for stage, counts in prepared.counts.items():
                 report.add(stage, counts)
             _append_jsonl(state_dir / "rejects.jsonl", prepared.rejects)

@@ -141,14 +141,19 @@ class Manifest:
 
     def furniture_counts(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """Articles per (source, paragraph key) counted by earlier runs."""
-        found: dict[tuple[str, str], int] = {}
+        by_source: dict[str, list[str]] = {}
         for source, key in keys:
-            row = self.db.execute(
-                "SELECT articles FROM furniture WHERE alias=? AND source=? AND paragraph_key=?",
-                (self.alias, source, key),
-            ).fetchone()
-            if row:
-                found[(source, key)] = row[0]
+            by_source.setdefault(source, []).append(key)
+        found: dict[tuple[str, str], int] = {}
+        for source, all_keys in by_source.items():
+            for i in range(0, len(all_keys), 500):
+                part = all_keys[i : i + 500]
+                rows = self.db.execute(
+                    "SELECT paragraph_key, articles FROM furniture WHERE alias=? AND source=? "
+                    f"AND paragraph_key IN ({','.join('?' * len(part))})",
+                    (self.alias, source, *part),
+                )
+                found.update(((source, key), n) for key, n in rows.fetchall())
         return found
 
     def add_furniture_counts(self, delta: dict[tuple[str, str], int]) -> None:

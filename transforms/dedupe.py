@@ -36,7 +36,9 @@ class DuplicateIndex:
     """Run-wide memory of seen articles: exact hashes and a MinHash-LSH index."""
 
     threshold: float = 0.8
-    num_perm: int = 128
+    # 64 permutations: Jaccard estimates within about ±0.06 at 0.7, and half the LSH memory of 128
+    # (the index holds every article of the run: about 2.7 KB each instead of 5.4 KB)
+    num_perm: int = 64
     shingle_size: int = 5
     exact: dict[str, str] = field(default_factory=dict)  # content_hash -> doc id
     # Looks up hashes indexed by earlier runs (content_hash -> doc id); injected so this stays pure.
