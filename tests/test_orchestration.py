@@ -52,7 +52,7 @@ def served(prefect_api, es_url, tmp_path_factory):
             except Exception:
                 time.sleep(1)
     assert deployment is not None, "the nightly deployment was not registered"
-    yield {"deployment": deployment, "alias": alias, "drop": drop, "log": root / "serve.log"}
+    yield {"deployment": deployment, "alias": alias, "drop": drop, "log": root / "serve.log", "pid": proc.pid}
     proc.terminate()
     proc.wait(timeout=30)
 
@@ -112,6 +112,36 @@ def test_run_through_api_loads_documents_then_reruns_incrementally(served, es):
     assert run_report(third.id)["files"] == 1
     es.indices.refresh(index=alias)
     assert es.count(index=alias)["count"] == 2
+    # every finished run stopped its NER workers: nothing of it lingers under the served process
+    # (multiprocessing's resource tracker is one per process tree and lives as long as `serve`)
+    deadline = time.monotonic() + 30
+    while (left := lingering(served["pid"])) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert not left, f"processes left behind by finished runs: {left}"
+
+
+def lingering(pid: int) -> list[str]:
+    return [cmd for cmd in descendants(pid) if "resource_tracker" not in cmd]
+
+
+def descendants(pid: int) -> list[str]:
+    """Command lines of every process below pid (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        try:
+            found.append((Path("/proc") / str(child) / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:200])
+        except OSError:
+            continue
+        todo.extend(children.get(child, []))
+    return found
 
 
 def test_quick_run_from_the_ui(served, es, prefect_api, tmp_path):
