@@ -110,3 +110,16 @@ def test_unreachable_cluster_is_one_line(alias, sample_dir):
 def test_write_alias_points_at_one_index(es, alias, sample_dir):
     assert main(["ingest", "--alias", alias, str(sample_dir)]) == 0
     assert len(es.indices.get_alias(name=write_alias(alias))) == 1
+
+
+def test_ner_processes_default_to_one_per_core():
+    from flows.ingest import ner_processes
+    from newsfacet.settings import get_settings
+
+    base = get_settings()
+    auto = base.model_copy(update={"n_process": 0, "task_runner": "thread"})
+    assert ner_processes(None, auto) == (os.cpu_count() or 1)
+    assert ner_processes(3, auto) == 3  # the run parameter wins
+    assert ner_processes(None, auto.model_copy(update={"n_process": 1})) == 1
+    # a Dask worker runs spaCy itself: no extra processes under it
+    assert ner_processes(None, auto.model_copy(update={"task_runner": "dask"})) == 1
