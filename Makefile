@@ -5,7 +5,7 @@ NF := $(VENV)/bin/newsfacet
 SAMPLES ?= $(wildcard ../shared/samples/raw) samples
 export JAVA_HOME ?= /usr/lib/jvm/temurin-25-jdk-amd64
 
-.PHONY: install demo test lint clean
+.PHONY: install demo test lint clean bench
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest
+
+# Every row of BENCHMARKS.md (about two hours on 2 cores; results in bench/results/).
+bench: install
+	$(VENV)/bin/pip install -q -c constraints.txt -e '.[test,bench]'
+	$(VENV)/bin/python bench/run.py --size 1k --rev HEAD
+	$(VENV)/bin/python bench/run.py --size 10k --rev HEAD --naive-sample 500
+	$(VENV)/bin/python bench/run.py --size 100k --rev HEAD --skip ceiling,naive
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
