@@ -7,7 +7,7 @@ What it does, in order (each measured phase runs in its own child process, so pe
 timings of one phase do not leak into another; this process samples the child's whole process tree):
 
 1. generate the synthetic dump (bench/generate.py) into bench/data/<size>-seed<seed>, or reuse it;
-2. start a dev Elasticsearch node (search.node.start_node, temp home) unless ELASTICSEARCH_URL is set;
+2. start a dev Elasticsearch node (newsfacet.devstack.esnode.start_node, temp home) unless ELASTICSEARCH_URL is set;
 3. ingest: the real flow, configured_flow()(IngestParams(paths=[dump], alias=...)) in-process with
    PREFECT_API_URL unset (Prefect's ephemeral server, fresh PREFECT_HOME). A no-op flow runs first so
    Prefect's startup is timed on its own and not charged to the pipeline. Fresh alias, fresh
@@ -15,7 +15,7 @@ timings of one phase do not leak into another; this process samples the child's 
    thread-CPU seconds per stage: they overlap, because enrich runs on a worker thread);
 4. rerun: the same flow again over the unchanged dump, same alias and cache dir (the manifest skips all);
 5. ceiling: nlp.pipe over the texts the pipeline feeds NER (read -> prepare_chunk -> ner_texts, with one
-   run-wide DuplicateIndex), one stream, same n_process and batch size, NER-only (transforms.entities.load_ner);
+   run-wide DuplicateIndex), one stream, same n_process and batch size, NER-only (transforms.ner.load_ner);
 6. naive: spacy.load(model) with the full pipeline, nlp(raw_text) per article, one es.index() per
    document. On a stride sample of --naive-sample articles; every article is still read, so the rate is
    read_seconds/articles + (nlp+index seconds)/sample, per article;
@@ -306,7 +306,7 @@ def instrument(stages: Stages) -> None:
             setattr(nm.Manifest, name, stages.wrap(f"manifest_{name}", getattr(nm.Manifest, name)))
     real_load_ner = tp.load_ner
     tp.load_ner = stages.wrap("  enrich.load_ner", lambda model: TimedNlp(real_load_ner(model), stages))
-    import transforms.entities as te
+    import transforms.ner as te
 
     if hasattr(te, "NerPool"):  # NER in worker processes: time the flow's wait for it (wall only)
         real_call = te.NerPool.__call__
@@ -434,7 +434,7 @@ def phase_ceiling(spec: dict) -> dict:
     repeats across articles, e.g. site furniture the cleaner keeps, needs NER once).
     """
     from newsfacet.settings import get_settings
-    from transforms.entities import load_ner
+    from transforms.ner import load_ner
 
     s = get_settings()
     texts_path = Path(spec["work"]) / "ner_texts.jsonl"
@@ -603,7 +603,7 @@ def run_phase(
 
 def start_prefect(work: Path) -> tuple[subprocess.Popen[bytes], str, float]:
     """A Prefect server with its own SQLite home (the one tests use), and its start-up seconds."""
-    from flows.devserver import start_prefect_server
+    from newsfacet.devstack.prefect_server import start_prefect_server
 
     w = time.perf_counter()
     proc, url = start_prefect_server(work / "prefect", ui=False)
@@ -713,7 +713,7 @@ def main(argv: list[str] | None = None) -> int:
     es_url = os.environ.get("ELASTICSEARCH_URL")
     es_start_s = None
     if not es_url:
-        from search import node
+        from newsfacet.devstack import esnode as node
 
         w = time.perf_counter()
         node_proc, node_info = node.start_node(get_settings(), work / "es-node")
@@ -777,7 +777,7 @@ def main(argv: list[str] | None = None) -> int:
             os.killpg(prefect_proc.pid, 15)
             prefect_proc.wait(timeout=30)
         if node_proc is not None:
-            from search import node
+            from newsfacet.devstack import esnode as node
 
             node.stop_pid(node_proc.pid)
 

@@ -33,7 +33,7 @@ from search.load import LoadResult, bulk_mode, load_documents
 from search.schema import ensure_index
 from transforms.clean import FurnitureIndex
 from transforms.dedupe import DuplicateIndex
-from transforms.entities import NerFn, NerPool
+from transforms.ner import NerFn, NerPool
 from transforms.pipeline import (
     StageOutput,
     TransformConfig,

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from newsfacet.settings import SettingsError
+from newsfacet.errors import SettingsError
 
 
 def credentials_from_block(name: str) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from newsfacet.settings import SettingsError, get_settings
+from newsfacet.errors import NewsfacetError, UsageError
+from newsfacet.settings import get_settings
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -104,22 +105,23 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_es(args: argparse.Namespace) -> int:
     """Manage the embedded dev Elasticsearch node."""
-    from search import node
+    from newsfacet.devstack import stack
+    from newsfacet.devstack.esnode import answers
 
     settings = get_settings()
     if args.es_command == "start":
-        info = node.start(settings, http_port=args.port, nodes=args.nodes)
+        info = stack.start_es(settings, http_port=args.port, nodes=args.nodes)
         what = f"{args.nodes}-node dev cluster" if args.nodes > 1 else "dev node"
         console.print(f"Elasticsearch {what} running at {info.url} (pid {info.pid}, data in {info.home})")
         console.print(f"use it with: export ELASTICSEARCH_URL={info.url}")
     elif args.es_command == "stop":
-        console.print("stopped" if node.stop(settings) else "no dev node was running")
+        console.print("stopped" if stack.stop_es(settings) else "no dev node was running")
     else:
-        info = node.running_node(settings)
+        info = stack.running_node(settings)
         if info is None:
             console.print("no dev node running")
             return 1
-        state = "answering" if all(node.answers(u) for u in info.url.split(",")) else "not answering"
+        state = "answering" if all(answers(u) for u in info.url.split(",")) else "not answering"
         console.print(f"dev node at {info.url} (pid {info.pid}): {state}")
         return 0 if state == "answering" else 1
     return 0
@@ -233,10 +235,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-class UsageError(Exception):
-    """A bad command-line value; printed as one line."""
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -313,22 +311,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err_console.print("newsfacet: interrupted")
         return 130
-    except Exception as exc:
+    except NewsfacetError as exc:
         if args.debug:
             traceback.print_exc()
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        known = (
-            isinstance(exc, (SettingsError, UsageError))
-            or type(exc).__module__.split(".")[0]
-            in (
-                "search",
-                "readers",
-                "newsfacet",
-            )
-            or type(exc).__name__ in ("KibanaError",)
-        )
-        prefix = "" if known else f"{type(exc).__name__}: "
-        err_console.print(f"newsfacet: {prefix}{message}", highlight=False, markup=False)
+        err_console.print(f"newsfacet: {exc}", highlight=False, markup=False)
+        return exc.exit_code
+    except Exception as exc:  # a bug, or a library error we have not put into words yet: keep its type
+        if args.debug:
+            traceback.print_exc()
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        err_console.print(f"newsfacet: {type(exc).__name__}: {message}", highlight=False, markup=False)
         return 1
 
 

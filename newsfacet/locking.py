@@ -8,9 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-
-class LockTimeout(Exception):
-    """Another run holds the alias; the message names the lock file."""
+from newsfacet.errors import LockTimeout
 
 
 @contextmanager

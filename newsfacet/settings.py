@@ -14,14 +14,12 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from newsfacet.errors import SettingsError
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = Path(os.environ.get("NEWSFACET_CONFIG_DIR", REPO_ROOT / "config"))
 SETTINGS_FILE = CONFIG_DIR / "newsfacet.toml"
 DEFAULT_ES_URL = "http://localhost:9200"
-
-
-class SettingsError(Exception):
-    """A setting is invalid; the message names the key and where it came from."""
 
 
 class Settings(BaseSettings):

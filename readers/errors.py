@@ -1,12 +1,5 @@
-"""The one error readers raise: it names the file and says what is wrong with it."""
+"""The one error readers raise (defined with the rest of the family in newsfacet.errors)."""
 
-from pathlib import Path
+from newsfacet.errors import ReaderError
 
-
-class ReaderError(Exception):
-    """A dump file that cannot be read; the run quarantines it and goes on."""
-
-    def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
-        self.path = path
-        self.reason = reason
+__all__ = ["ReaderError"]

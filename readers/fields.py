@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from newsfacet.errors import BadRecord
 from readers.html import extract_page
 from readers.metadata import clean_text, date_value, language_code, parse_authors
 from readers.problems import Origin
@@ -22,10 +23,6 @@ SOURCE_KEYS = ("source", "source_domain", "site_name", "sitename", "publisher")
 LANGUAGE_KEYS = ("language", "lang", "inlanguage")
 # A key any record must have one of to be an article at all (CSV headers are checked against it).
 CONTENT_KEYS = TEXT_KEYS + HTML_KEYS
-
-
-class BadRecord(Exception):
-    """A record that cannot become an article; its reason is reported as a RecordProblem."""
 
 
 def _pick(record: Mapping[str, Any], keys: tuple[str, ...]) -> Any:

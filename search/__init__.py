@@ -1,1 +1,1 @@
-"""Everything that talks to Elasticsearch: client, schema, bulk load, queries, the dev node."""
+"""Everything that talks to Elasticsearch: client, schema, bulk load, aliases, queries, Kibana objects."""

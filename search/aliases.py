@@ -14,14 +14,11 @@ from typing import Any
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import scan, streaming_bulk
 
+from newsfacet.errors import AliasError
 from search.load import bulk_mode
 from search.schema import mark_complete, put_template, schema_hash, write_alias
 
 GENERATION = re.compile(r"-[0-9a-f]{8}-(\d{6})$")
-
-
-class AliasError(Exception):
-    """The alias is not in a state the operation can work from; the message says which."""
 
 
 @dataclass(frozen=True)

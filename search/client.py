@@ -8,20 +8,16 @@ from urllib.parse import urlsplit, urlunsplit
 from elasticsearch import Elasticsearch
 from elasticsearch import exceptions as es_exceptions
 
+from newsfacet.errors import ClusterUnavailable
+from newsfacet.localstate import recorded_url
 from newsfacet.settings import DEFAULT_ES_URL, Settings
 
 
-class ClusterUnavailable(Exception):
-    """Elasticsearch did not answer; the message names the URL."""
-
-
 def resolve_url(settings: Settings) -> str:
-    """ELASTICSEARCH_URL, else a running embedded dev node, else localhost:9200."""
+    """ELASTICSEARCH_URL, else the local stack's running dev node, else localhost:9200."""
     if settings.elasticsearch_url:
         return settings.elasticsearch_url
-    from search.node import running_node_url
-
-    return running_node_url(settings) or DEFAULT_ES_URL
+    return recorded_url(settings, "es") or DEFAULT_ES_URL
 
 
 def redact_url(url: str) -> str:

@@ -8,13 +8,10 @@ from typing import Any
 
 import urllib3
 
+from newsfacet.errors import KibanaError
 from newsfacet.settings import CONFIG_DIR
 
 KIBANA_DIR = CONFIG_DIR / "kibana"
-
-
-class KibanaError(Exception):
-    """Kibana refused or could not be reached; the message names the URL."""
 
 
 def saved_object_files() -> list[Path]:

@@ -9,13 +9,10 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
+from newsfacet.errors import SchemaChanged
 from newsfacet.settings import CONFIG_DIR
 
 TEMPLATE_FILE = CONFIG_DIR / "index" / "articles.json"
-
-
-class SchemaChanged(Exception):
-    """The mapping in config/ differs from the one the live index was built with."""
 
 
 @lru_cache(maxsize=1)

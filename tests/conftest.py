@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,28 +16,22 @@ SAMPLE_ARTICLE = SAMPLES / "000_b6b8575083d17127.txt"
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def es_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """ELASTICSEARCH_URL if set, else a dev node started for this session."""
     if os.environ.get("ELASTICSEARCH_URL"):
         yield os.environ["ELASTICSEARCH_URL"]
         return
-    from search import node
+    from newsfacet.devstack.esnode import start_node, stop_pid
 
     home = tmp_path_factory.mktemp("es-node")
-    proc, info = node.start_node(get_settings(), home)
+    proc, info = start_node(get_settings(), home)
     os.environ["ELASTICSEARCH_URL"] = info.url
     get_settings.cache_clear()
     try:
         yield info.url
     finally:
-        node.stop_pid(proc.pid)
+        stop_pid(proc.pid)
         os.environ.pop("ELASTICSEARCH_URL", None)
         get_settings.cache_clear()
 
@@ -56,7 +49,7 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if os.environ.get("PREFECT_API_URL"):
         yield os.environ["PREFECT_API_URL"]
         return
-    from flows.devserver import start_prefect_server
+    from newsfacet.devstack.prefect_server import start_prefect_server
 
     home = tmp_path_factory.mktemp("prefect-home")
     proc, url = start_prefect_server(home)

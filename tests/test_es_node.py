@@ -81,7 +81,7 @@ def test_cli_starts_and_stops_a_three_node_cluster(tmp_path):
     try:
         assert start.returncode == 0, start.stderr
         assert subprocess.run([exe, "es", "status"], env=env, capture_output=True, text=True).returncode == 0
-        state = (tmp_path / "cache" / "es" / "node.json").read_text()
+        state = (tmp_path / "cache" / "stack" / "es.json").read_text()
         import json
 
         urls = json.loads(state)["url"].split(",")

@@ -23,9 +23,9 @@ from elasticsearch import Elasticsearch
 
 from newsfacet import cli
 from newsfacet.cli import main
+from newsfacet.devstack import esnode as node
+from newsfacet.devstack.escluster import start_cluster
 from newsfacet.settings import get_settings
-from search import node
-from search.cluster import start_cluster
 from search.load import load_documents
 from search.schema import ensure_index, write_alias
 
@@ -273,7 +273,7 @@ def test_unreachable_cluster_fails_the_flow_run(tmp_path, prefect_api):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.sorting import FlowRunSort
 
-    from tests.conftest import free_port
+    from newsfacet.devstack.procs import free_port
 
     alias = f"nf-down-{uuid.uuid4().hex[:8]}"
     write_articles(tmp_path / "dump", 1)

@@ -90,7 +90,7 @@ def test_bad_file_is_quarantined_and_rest_loads(es, alias, sample_dir, tmp_path,
 
 
 def test_unreachable_cluster_is_one_line(alias, sample_dir):
-    from tests.conftest import free_port
+    from newsfacet.devstack.procs import free_port
 
     env = {**os.environ, "ELASTICSEARCH_URL": f"http://127.0.0.1:{free_port()}"}
     run = subprocess.run(

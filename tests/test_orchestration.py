@@ -223,7 +223,7 @@ def test_dask_runner_loads_the_model_once_per_worker(es, alias, cache_dir, monke
     from distributed import Client, LocalCluster
 
     from flows.ingest import IngestParams, configured_flow
-    from transforms.entities import load_ner
+    from transforms.ner import load_ner
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         monkeypatch.setenv("NEWSFACET_TASK_RUNNER", cluster.scheduler_address)

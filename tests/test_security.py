@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from newsfacet.devstack.procs import free_port
 from newsfacet.settings import get_settings
-from tests.conftest import free_port
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 NEWSFACET = Path(sys.executable).parent / "newsfacet"

@@ -1,24 +1,19 @@
-"""Named entities with spaCy: NER-only pipeline, label mapping, canonical names."""
+"""Entities from NER mentions: label mapping, clean-up and canonical names per facet (the model runs in transforms.ner)."""
 
 from __future__ import annotations
 
-import hashlib
-import multiprocessing
 import re
 import tomllib
 from collections import Counter
-from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from transforms.clean import BoilerplateRules, strip_credits
 from transforms.dates import DATELINE
+from transforms.ner import NerFn, ner_cache_key
 from transforms.stats import StageResult
 
 STAGE = "entities"
@@ -36,15 +31,11 @@ FIELD_BY_LABEL = {
     "LANGUAGE": "misc",
 }
 ENTITY_FIELDS = ("persons", "organizations", "locations", "misc")
-# Components NER never needs; excluding them skips loading their weights.
-NOT_NEEDED = ["tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer"]
 LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 POSSESSIVE = re.compile(r"(?:['\u2019]s?)$")
 EDGE_PUNCT = re.compile(r"^[\W_]+|[^\w.)]+$")
 MIDDLE_INITIAL = re.compile(r"^[A-Z]\.?$")
 NUMERIC = re.compile(r"^[\d\s.,%/-]+$")
-# texts -> one [[mention text, label], ...] per text, in order
-NerFn = Callable[[list[str]], list[list[list[str]]]]
 
 
 @dataclass(frozen=True)
@@ -80,22 +71,6 @@ def load_entity_config(path: Path) -> EntityConfig:
         honorifics=honorifics,
         particles=tuple(p.lower() for p in raw["persons"]["particles"]),
     )
-
-
-@lru_cache(maxsize=4)
-def load_ner(model: str) -> Any:
-    """Load a spaCy pipeline with only what its NER component needs; once per process."""
-    import spacy
-
-    nlp = spacy.load(model, exclude=NOT_NEEDED)
-    ner = nlp.get_pipe("ner")
-    # en_core_web_* ner has its own embedding layer; drop the shared tok2vec unless it listens.
-    listens = any("listener" in node.name for node in ner.model.walk())
-    if not listens:
-        for name in list(nlp.pipe_names):
-            if name != "ner":
-                nlp.remove_pipe(name)
-    return nlp
 
 
 def clean_mention(text: str) -> str:
@@ -165,11 +140,6 @@ def ner_texts(paragraphs: list[str], captions: list[str], rules: BoilerplateRule
     return [*body, *(c for c in (strip_credits(c, rules) for c in captions) if c)]
 
 
-def ner_cache_key(model: str, text: str) -> str:
-    """Cache key of one text's NER result: the same text through the same model gives the same entities."""
-    return hashlib.blake2b(f"{model}\0{text}".encode(), digest_size=16).hexdigest()
-
-
 def chunk_texts(frame: pd.DataFrame, rules: BoilerplateRules) -> list[tuple[int, str]]:
     """(row position, text) for every text NER reads in the chunk."""
     return [
@@ -177,54 +147,6 @@ def chunk_texts(frame: pd.DataFrame, rules: BoilerplateRules) -> list[tuple[int,
         for i, (paras, caps) in enumerate(zip(frame["paragraphs"], frame["captions"], strict=True))
         for text in ner_texts(paras, caps, rules)
     ]
-
-
-def spacy_ner(nlp: Any, n_process: int = 1, batch_size: int = 64) -> NerFn:
-    """NER in this process (or spaCy's own short-lived workers when n_process > 1)."""
-
-    def run(texts: list[str]) -> list[list[list[str]]]:
-        docs = nlp.pipe(texts, batch_size=batch_size, n_process=n_process)
-        return [[[ent.text, ent.label_] for ent in doc.ents] for doc in docs]
-
-    return run
-
-
-def _pool_worker_ner(model: str, batch_size: int, texts: list[str]) -> list[list[list[str]]]:
-    nlp = load_ner(model)
-    return spacy_ner(nlp, 1, batch_size)(texts) if texts else []
-
-
-class NerPool:
-    """NER in long-lived worker processes that load the model once.
-
-    The flow process keeps reading, cleaning, dating and loading while the workers run the model, so
-    NER never waits for the GIL; spaCy's own n_process would restart its workers for every chunk.
-    """
-
-    def __init__(self, model: str, processes: int = 1, batch_size: int = 64, job_texts: int = 256) -> None:
-        self.model, self.processes, self.batch_size, self.job_texts = model, processes, batch_size, job_texts
-        self._warm = False
-        # spawn, not fork: the flow process runs threads (Prefect, HTTP clients) that fork would copy mid-lock
-        self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
-
-    def warm(self) -> None:
-        """Start the workers and load the model now, while the flow reads and prepares the first chunk."""
-        if not self._warm:
-            self._warm = True
-            for _ in range(self.processes):
-                self._pool.submit(_pool_worker_ner, self.model, self.batch_size, [])
-
-    def __call__(self, texts: list[str]) -> list[list[list[str]]]:
-        jobs = [texts[i : i + self.job_texts] for i in range(0, len(texts), self.job_texts)]
-        try:
-            futures = [self._pool.submit(_pool_worker_ner, self.model, self.batch_size, job) for job in jobs]
-            return [ents for future in futures for ents in future.result()]
-        except BrokenProcessPool as exc:  # a worker died, e.g. killed for memory: say so in one line
-            raise RuntimeError(f"a NER worker process ({self.model}) died: {exc}") from None
-
-    def close(self) -> None:
-        """Stop the workers."""
-        self._pool.shutdown(cancel_futures=True)
 
 
 def extract_entities(

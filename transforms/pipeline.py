@@ -19,16 +19,8 @@ from transforms.clean import BoilerplateRules, FurnitureIndex, clean_frame, load
 from transforms.dates import extract_publish_dates, resolve_mentioned_dates
 from transforms.dedupe import DuplicateIndex, dedupe_articles
 from transforms.documents import assign_ids, to_documents
-from transforms.entities import (
-    EntityConfig,
-    NerFn,
-    chunk_texts,
-    extract_entities,
-    load_entity_config,
-    load_ner,
-    ner_cache_key,
-    spacy_ner,
-)
+from transforms.entities import EntityConfig, chunk_texts, extract_entities, load_entity_config
+from transforms.ner import NerFn, load_ner, ner_cache_key, spacy_ner
 from transforms.records import Article, articles_to_frame
 from transforms.stats import StageResult
 

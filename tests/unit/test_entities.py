@@ -3,7 +3,8 @@
 import pytest
 
 from newsfacet.settings import CONFIG_DIR, get_settings
-from transforms.entities import canonical_entities, clean_mention, load_entity_config, load_ner, person_core
+from transforms.entities import canonical_entities, clean_mention, load_entity_config, person_core
+from transforms.ner import load_ner
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +78,8 @@ def test_ner_pipeline_has_only_ner():
 
 def test_ner_results_are_cached_by_text(cfg):
     from transforms.clean import load_rules
-    from transforms.entities import extract_entities, ner_cache_key, spacy_ner
+    from transforms.entities import extract_entities
+    from transforms.ner import ner_cache_key, spacy_ner
     from transforms.records import Article, articles_to_frame
 
     rules = load_rules(CONFIG_DIR / "boilerplate.toml")
@@ -100,7 +102,7 @@ def test_ner_results_are_cached_by_text(cfg):
 
 
 def test_ner_pool_matches_in_process_ner_in_order():
-    from transforms.entities import NerPool, spacy_ner
+    from transforms.ner import NerPool, spacy_ner
 
     model = get_settings().spacy_model
     texts = [

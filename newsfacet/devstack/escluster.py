@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Sequence
@@ -19,24 +18,12 @@ from pathlib import Path
 
 import urllib3
 
+from newsfacet.devstack import esnode
+from newsfacet.devstack.procs import free_ports, stop_pid
+from newsfacet.errors import DevStackError
 from newsfacet.settings import Settings
-from search import node
 
 CLUSTER_NAME = "newsfacet-test-cluster"
-
-
-def _free_ports(count: int) -> list[int]:
-    """Distinct free loopback ports (held open together so none is handed out twice)."""
-    socks = []
-    try:
-        for _ in range(count):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 @dataclass
@@ -74,10 +61,10 @@ class Cluster:
     def live_urls(self) -> list[str]:
         return [n.url for n in self.nodes if n.running]
 
-    def _command(self, n: ClusterNode) -> list[str]:
+    def _extra(self, n: ClusterNode) -> list[str]:
         seeds = ",".join(f"127.0.0.1:{m.transport_port}" for m in self.nodes)
         masters = ",".join(m.name for m in self.nodes)
-        extra = [
+        return [
             "--transport-port",
             str(n.transport_port),
             f"-Ecluster.name={CLUSTER_NAME}",
@@ -86,37 +73,24 @@ class Cluster:
             f"-Ecluster.initial_master_nodes={masters}",
             *self.extra,
         ]
-        return node.java_command(self.settings, n.home, n.http_port, extra)
 
     def _spawn(self, n: ClusterNode) -> None:
-        n.home.mkdir(parents=True, exist_ok=True)
-        (n.home / "http.port").unlink(missing_ok=True)
-        with (n.home / "launcher.log").open("ab") as log:
-            n.proc = subprocess.Popen(
-                self._command(n),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=node._env(self.settings),
-                start_new_session=True,
-            )
+        n.proc = esnode.spawn_node(self.settings, n.home, n.http_port, self._extra(n))
 
     def _wait_answering(self, members: Sequence[ClusterNode], deadline: float) -> None:
         waiting = list(members)
         while waiting:
             for n in list(waiting):
                 if n.proc is not None and n.proc.poll() is not None:
-                    raise node.NodeError(
-                        f"{n.name} exited with code {n.proc.returncode}; see {n.home / 'launcher.log'}"
-                    )
-                if (n.home / "http.port").exists() and node.answers(n.url):
+                    raise DevStackError(f"{n.name} exited with code {n.proc.returncode}; see {n.home / 'launcher.log'}")
+                if (n.home / "http.port").exists() and esnode.answers(n.url):
                     waiting.remove(n)
             if waiting and time.monotonic() > deadline:
                 names = ", ".join(n.name for n in waiting)
-                raise node.NodeError(f"{names} did not answer in time; see {waiting[0].home / 'launcher.log'}")
+                raise DevStackError(f"{names} did not answer in time; see {waiting[0].home / 'launcher.log'}")
             time.sleep(0.3)
 
-    def wait_for_nodes(self, count: int, timeout: float = node.START_TIMEOUT) -> dict:
+    def wait_for_nodes(self, count: int, timeout: float = esnode.START_TIMEOUT) -> dict:
         """Wait until the cluster health, asked of a live node, reports `count` nodes; returns the health."""
         deadline = time.monotonic() + timeout
         last: dict = {}
@@ -133,9 +107,9 @@ class Cluster:
                     if last.get("number_of_nodes") == count and not last.get("timed_out"):
                         return last
             time.sleep(0.5)
-        raise node.NodeError(f"cluster did not reach {count} nodes within {timeout:.0f}s (last health: {last})")
+        raise DevStackError(f"cluster did not reach {count} nodes within {timeout:.0f}s (last health: {last})")
 
-    def start_node(self, i: int, timeout: float = node.START_TIMEOUT) -> None:
+    def start_node(self, i: int, timeout: float = esnode.START_TIMEOUT) -> None:
         """(Re)start node i on its own home, ports and name; waits until it rejoined the cluster."""
         n = self.nodes[i]
         if n.running:
@@ -154,7 +128,7 @@ class Cluster:
                 n.proc.send_signal(signal.SIGKILL)
             n.proc.wait(timeout=30)
         else:
-            node.stop_pid(n.proc.pid)
+            stop_pid(n.proc.pid)
             n.proc.poll()
 
     def node_holding(self, index: str, primary: bool = True) -> int:
@@ -165,7 +139,7 @@ class Cluster:
         for row in json.loads(resp.data):
             if row["shard"] == "0" and row["prirep"] == want and row.get("node"):
                 return [n.name for n in self.nodes].index(row["node"])
-        raise node.NodeError(f"no assigned {'primary' if primary else 'replica'} of {index}")
+        raise DevStackError(f"no assigned {'primary' if primary else 'replica'} of {index}")
 
     def stop(self) -> None:
         """Stop every node."""
@@ -184,12 +158,12 @@ def start_cluster(
     home: Path,
     nodes: int = 3,
     extra: Sequence[str] = (),
-    timeout: float = node.START_TIMEOUT,
+    timeout: float = esnode.START_TIMEOUT,
 ) -> Cluster:
     """Start an N-node loopback cluster under home/n0..n{N-1}; returns once every node answers and
     the cluster health reports N nodes. On failure every started JVM is stopped again."""
-    node.build(settings)
-    ports = _free_ports(2 * nodes)
+    esnode.build(settings)
+    ports = free_ports(2 * nodes)
     members = [
         ClusterNode(name=f"n{i}", home=home / f"n{i}", http_port=ports[2 * i], transport_port=ports[2 * i + 1])
         for i in range(nodes)

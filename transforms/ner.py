@@ -1,0 +1,88 @@
+"""The NER runtime: load a spaCy pipeline with only its NER, run it here or in long-lived worker processes,
+and key its results for the cache. What the mentions become is transforms.entities' job."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from functools import lru_cache
+from typing import Any
+
+from newsfacet.errors import NerWorkerDied
+
+# Components NER never needs; excluding them skips loading their weights.
+NOT_NEEDED = ["tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer"]
+# texts -> one [[mention text, label], ...] per text, in order
+NerFn = Callable[[list[str]], list[list[list[str]]]]
+
+
+@lru_cache(maxsize=4)
+def load_ner(model: str) -> Any:
+    """Load a spaCy pipeline with only what its NER component needs; once per process."""
+    import spacy
+
+    nlp = spacy.load(model, exclude=NOT_NEEDED)
+    ner = nlp.get_pipe("ner")
+    # en_core_web_* ner has its own embedding layer; drop the shared tok2vec unless it listens.
+    listens = any("listener" in node.name for node in ner.model.walk())
+    if not listens:
+        for name in list(nlp.pipe_names):
+            if name != "ner":
+                nlp.remove_pipe(name)
+    return nlp
+
+
+def ner_cache_key(model: str, text: str) -> str:
+    """Cache key of one text's NER result: the same text through the same model gives the same entities."""
+    return hashlib.blake2b(f"{model}\0{text}".encode(), digest_size=16).hexdigest()
+
+
+def spacy_ner(nlp: Any, n_process: int = 1, batch_size: int = 64) -> NerFn:
+    """NER in this process (or spaCy's own short-lived workers when n_process > 1)."""
+
+    def run(texts: list[str]) -> list[list[list[str]]]:
+        docs = nlp.pipe(texts, batch_size=batch_size, n_process=n_process)
+        return [[[ent.text, ent.label_] for ent in doc.ents] for doc in docs]
+
+    return run
+
+
+def _pool_worker_ner(model: str, batch_size: int, texts: list[str]) -> list[list[list[str]]]:
+    nlp = load_ner(model)
+    return spacy_ner(nlp, 1, batch_size)(texts) if texts else []
+
+
+class NerPool:
+    """NER in long-lived worker processes that load the model once.
+
+    The flow process keeps reading, cleaning, dating and loading while the workers run the model, so
+    NER never waits for the GIL; spaCy's own n_process would restart its workers for every chunk.
+    """
+
+    def __init__(self, model: str, processes: int = 1, batch_size: int = 64, job_texts: int = 256) -> None:
+        self.model, self.processes, self.batch_size, self.job_texts = model, processes, batch_size, job_texts
+        self._warm = False
+        # spawn, not fork: the flow process runs threads (Prefect, HTTP clients) that fork would copy mid-lock
+        self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+
+    def warm(self) -> None:
+        """Start the workers and load the model now, while the flow reads and prepares the first chunk."""
+        if not self._warm:
+            self._warm = True
+            for _ in range(self.processes):
+                self._pool.submit(_pool_worker_ner, self.model, self.batch_size, [])
+
+    def __call__(self, texts: list[str]) -> list[list[list[str]]]:
+        jobs = [texts[i : i + self.job_texts] for i in range(0, len(texts), self.job_texts)]
+        try:
+            futures = [self._pool.submit(_pool_worker_ner, self.model, self.batch_size, job) for job in jobs]
+            return [ents for future in futures for ents in future.result()]
+        except BrokenProcessPool as exc:  # a worker died, e.g. killed for memory: say so in one line
+            raise NerWorkerDied(f"a NER worker process ({self.model}) died: {exc}") from None
+
+    def close(self) -> None:
+        """Stop the workers."""
+        self._pool.shutdown(cancel_futures=True)
