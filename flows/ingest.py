@@ -10,8 +10,9 @@ import os
 import sys
 from collections.abc import Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
@@ -19,16 +20,18 @@ from elasticsearch import exceptions as es_exceptions
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE as NO_CACHE
-from pydantic import BaseModel, Field, model_validator
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from newsfacet.errors import ClusterUnavailable
 from newsfacet.locking import alias_lock
 from newsfacet.manifest import DONE, QUARANTINED, Manifest
+from newsfacet.params import IngestParams
 from newsfacet.report import RunReport
 from newsfacet.settings import CONFIG_DIR, Settings, get_settings, load_sources
-from readers import ReaderError, RecordProblem, discover, read_file
-from search.client import ClusterUnavailable, connect, redact_url, resolve_url
+from readers import discover
+from readers.chunks import ReadEvent, read_chunks
+from search.client import connect, redact_url, resolve_url
 from search.load import LoadResult, bulk_mode, load_documents
 from search.schema import ensure_index
 from transforms.clean import FurnitureIndex
@@ -45,66 +48,16 @@ from transforms.pipeline import (
 from transforms.records import Article
 
 
-class IngestParams(BaseModel):
-    """Parameters of one ingest run; Prefect renders them as the run form and validates them."""
-
-    paths: list[str] = Field(default_factory=list, description="Dump files or directories to ingest")
-    source_name: str | None = Field(default=None, description="A source defined in config/sources.toml")
-    source: str | None = Field(default=None, description="Source facet value for files that carry none")
-    alias: str | None = Field(default=None, description="Alias to load into (default: setting 'alias')")
-    reprocess: bool = Field(default=False, description="Process every file, even those already done")
-    since: date | None = Field(default=None, description="Only files modified on or after this date")
-    batch_size: int | None = Field(default=None, ge=1, description="Articles per chunk (default: chunk_size)")
-    n_process: int | None = Field(default=None, ge=1, description="spaCy processes (default: n_process)")
-
-    @model_validator(mode="after")
-    def _paths_or_source(self) -> Self:
-        if not self.paths and not self.source_name:
-            raise ValueError("give paths or a source_name")
-        if self.source_name and self.source_name not in load_sources():
-            known = ", ".join(load_sources()) or "none"
-            raise ValueError(f"unknown source_name {self.source_name!r} (config/sources.toml has: {known})")
-        return self
-
-
 @task(cache_policy=NO_CACHE)
 def discover_files(paths: list[str]) -> list[str]:
     """Every dump file under the given paths."""
     return [str(p) for p in discover(paths)]
 
 
-@dataclass
-class ReadEvent:
-    """What reading hands the flow: a chunk of articles, a file read to its end, or a bad file."""
-
-    articles: list[Article] = field(default_factory=list)
-    file_done: str | None = None
-    articles_in_file: int = 0
-    quarantined: str | None = None
-    reason: str | None = None
-    problems: list[RecordProblem] = field(default_factory=list)  # bad records skipped in the file
-
-
 @task(cache_policy=NO_CACHE)
 def read_dumps(paths: list[str], source: str | None, size: int) -> Iterator[ReadEvent]:
     """Stream every file's articles in chunks of `size`; a bad file is reported, never fatal."""
-    chunk: list[Article] = []
-    for path in paths:
-        count = 0
-        problems: list[RecordProblem] = []
-        try:
-            for article in read_file(Path(path), source, on_problem=problems.append):
-                chunk.append(article)
-                count += 1
-                if len(chunk) >= size:
-                    yield ReadEvent(articles=chunk)
-                    chunk = []
-        except ReaderError as exc:
-            yield ReadEvent(quarantined=path, reason=exc.reason, problems=problems)
-            continue
-        yield ReadEvent(file_done=path, articles_in_file=count, problems=problems)
-    if chunk:
-        yield ReadEvent(articles=chunk)
+    yield from read_chunks(paths, source, size)
 
 
 @task(cache_policy=NO_CACHE)
@@ -151,6 +104,188 @@ def _append_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
         fh.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
 
 
+def _release(*outputs: StageOutput | list[Any] | dict[str, Any]) -> None:
+    """Empty task inputs and results in place once they are used.
+
+    Prefect keeps every task's parameters and return value until the flow ends, so without this a
+    run would hold every chunk it ever read; emptying them keeps memory flat whatever the dump size.
+    """
+    for item in outputs:
+        if isinstance(item, StageOutput):
+            item.frame = None
+            item.documents.clear()
+            item.rejects.clear()
+            item.ner_cache.clear()
+        else:
+            item.clear()
+
+
+@dataclass
+class _InFlight:
+    """A chunk whose NER runs on the task runner, with what must happen once it is back."""
+
+    future: Future[StageOutput]
+    closes: list[str]  # files whose last articles are in this chunk
+    prepared: StageOutput
+    cached: dict[str, list[list[str]]]
+
+
+class IngestRun:
+    """The run-wide state of one ingest: the report, manifest, dedupe and furniture state, and the
+    chunks in flight. The flow calls read, prepare, enrich and load through it, chunk by chunk.
+
+    While chunk k's NER runs on the workers, this process loads chunk k-1 and reads and prepares k+1,
+    so the NER workers never wait for reading, cleaning or loading.
+    """
+
+    def __init__(self, params: IngestParams) -> None:
+        self.settings = settings = get_settings()
+        self.alias = params.alias or settings.alias
+        self.chunk_size = params.batch_size or settings.chunk_size
+        self.cfg: TransformConfig = load_transform_config(
+            CONFIG_DIR, settings.spacy_model, ner_processes(params.n_process, settings), settings.nlp_batch_size
+        )
+        self.paths, self.label = resolve_inputs(params)
+        self.params = params
+        self.state_dir = settings.cache_path / "runs"
+        self.ingested_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self.logger = get_run_logger()
+        self.es = connect(settings)
+        self._stack = ExitStack()
+        self._in_flight: list[_InFlight] = []
+        self._read_counts: dict[str, int] = {}  # articles read per file, recorded when the file is done
+        self._fully_read: list[str] = []  # files read to the end whose last articles are not submitted yet
+
+    def __enter__(self) -> Self:
+        stack, settings = self._stack, self.settings
+        # NER workers for the thread runner (a Dask worker runs spaCy in its own process instead); they are
+        # stopped when the run ends: a served or scheduled process must not keep idle model copies around
+        self.ner: NerFn | None = None
+        if settings.task_runner == "thread":
+            pool = NerPool(self.cfg.spacy_model, self.cfg.n_process, self.cfg.nlp_batch_size)
+            stack.callback(pool.close)
+            self.ner = pool
+        stack.enter_context(alias_lock(settings.cache_path / "locks", self.alias, settings.lock_timeout))
+        self.index = ensure_index(self.es, self.alias)
+        self.report = RunReport(alias=self.alias, index=self.index)
+        self.manifest = Manifest(settings.cache_path / "state.sqlite", self.alias)
+        stack.callback(self.manifest.close)
+        if self.params.reprocess:
+            self.manifest.forget()
+        self.duplicates = DuplicateIndex(threshold=settings.near_duplicate_threshold, known=self.manifest.fingerprints)
+        self.furniture = FurnitureIndex(
+            min_articles=settings.furniture_min_articles, known=self.manifest.furniture_counts
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def select(self, found: list[str]) -> list[str]:
+        """The files this run processes: new or changed ones (all with reprocess), modified since `since`."""
+        since = self.params.since
+        cutoff = datetime.combine(since, datetime.min.time()).timestamp() if since else None
+        todo = [p for p in found if _wanted(Path(p), self.manifest, cutoff)]
+        self.report.counts["files_found"] = len(found)
+        self.report.counts["files"] = len(todo)
+        self.report.counts["files_skipped_unchanged"] = len(found) - len(todo)
+        self.logger.info(
+            "%d files found, %d new or changed, loading into %s (%s)", len(found), len(todo), self.alias, self.index
+        )
+        if todo and isinstance(self.ner, NerPool):
+            self.ner.warm()
+        self.progress = _progress(len(todo))
+        self._stack.enter_context(bulk_mode(self.es, self.index, self.settings.refresh_interval))
+        self._stack.enter_context(self.progress)
+        return todo
+
+    def take(self, event: ReadEvent) -> None:
+        """Account for one read event; a full chunk goes on to prepare and enrich."""
+        for problem in event.problems:
+            self.report.skip_record(problem.path, problem.location, problem.reason)
+        if event.quarantined:
+            self.report.quarantine(event.quarantined, event.reason or "unreadable")
+            self.manifest.record(Path(event.quarantined), QUARANTINED, reason=event.reason)
+            self.logger.warning("quarantined %s: %s", event.quarantined, event.reason)
+            self.progress.advance(0)
+        elif event.file_done:
+            self._read_counts[event.file_done] = event.articles_in_file
+            self.report.counts["articles_read"] += event.articles_in_file
+            self._fully_read.append(event.file_done)
+            self.progress.advance(0)
+        else:
+            self.submit(event.articles)
+            _release(event.articles)
+
+    def submit(self, batch: list[Article]) -> None:
+        """Prepare a chunk here, queue its NER, and load the chunk before it meanwhile."""
+        closes, self._fully_read = self._fully_read, []
+        prepared = prepare(batch, self.cfg, self.duplicates, self.furniture)
+        self.manifest.add_furniture_counts(self.furniture.delta)
+        self.furniture.delta.clear()
+        # the run-state DB now holds every count; the next chunk looks up only the keys it meets
+        self.furniture.counts.clear()
+        self._count(prepared)
+        cached = self.manifest.ner_results(ner_cache_keys(prepared.frame, self.cfg))
+        future = enrich.submit(prepared, self.cfg, self.ingested_at, cached, self.ner)
+        self._in_flight.append(_InFlight(future, closes, prepared, cached))
+        while len(self._in_flight) > 1:
+            self._load_next()
+
+    def finish(self) -> None:
+        """Submit what is left, and load every chunk still in flight."""
+        if self._fully_read:
+            self.submit([])
+        while self._in_flight:
+            self._load_next()
+
+    def _load_next(self) -> None:
+        done = self._in_flight.pop(0)
+        enriched = done.future.result()
+        _release(done.prepared, done.cached)
+        self._count(enriched)
+        self.manifest.add_ner_results(enriched.ner_cache)
+        if enriched.documents:
+            loaded = load(enriched.documents, self.alias)
+            self.report.add("load", loaded.counts)
+            self.report.dead_letters.extend(loaded.dead_letters)
+            _append_jsonl(self.state_dir / "dead_letters.jsonl", loaded.dead_letters)
+            self.manifest.add_fingerprints((d["content_hash"], d["_id"]) for d in enriched.documents)
+        # ES has acknowledged every article of these files
+        self.manifest.record_many(((Path(p), self._read_counts[p]) for p in done.closes), DONE)
+        _release(enriched)
+
+    def _count(self, out: StageOutput) -> None:
+        for stage, counts in out.counts.items():
+            self.report.add(stage, counts)
+        _append_jsonl(self.state_dir / "rejects.jsonl", out.rejects)
+
+    def publish(self) -> dict[str, Any]:
+        """Write the quarantine log, publish the report artifact, and return the report."""
+        _append_jsonl(self.state_dir / "quarantine.jsonl", self.report.quarantined + self.report.skipped_records)
+        create_markdown_artifact(
+            key="ingest-report", markdown=self.report.markdown(), description="newsfacet run report"
+        )
+        self.logger.info("done: %s", self.report.one_line())
+        return self.report.as_dict()
+
+
+def _progress(files: int) -> Progress:
+    """A progress bar over the files, only when a person watches a terminal; served runs log instead."""
+    progress = Progress(
+        TextColumn("[bold]ingest[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("files"),
+        TimeRemainingColumn(),
+        transient=True,
+        console=Console(stderr=True),
+        disable=not sys.stderr.isatty(),
+    )
+    progress.add_task("files", total=files)
+    return progress
+
+
 def _wanted(path: Path, manifest: Manifest, since: float | None) -> bool:
     try:
         return (since is None or path.stat().st_mtime >= since) and manifest.needs_processing(path)
@@ -175,7 +310,8 @@ def ner_processes(requested: int | None, settings: Settings) -> int:
     """NER worker processes: the parameter, else the setting, where 0 means one per CPU core."""
     if settings.task_runner != "thread":
         return 1  # each Dask worker runs spaCy itself: the workers are the parallelism
-    return requested or settings.n_process or os.cpu_count() or 1
+    wanted = settings.n_process if requested is None else requested
+    return wanted or os.cpu_count() or 1
 
 
 def configured_flow() -> Any:
@@ -197,143 +333,8 @@ def resolve_inputs(params: IngestParams) -> tuple[list[str], str | None]:
 @flow(name="ingest", log_prints=True)
 def ingest(params: IngestParams) -> dict[str, Any]:
     """Ingest new or changed dump files into the alias and publish the run report."""
-    settings = get_settings()
-    alias = params.alias or settings.alias
-    chunk_size = params.batch_size or settings.chunk_size
-    cfg = load_transform_config(
-        CONFIG_DIR, settings.spacy_model, ner_processes(params.n_process, settings), settings.nlp_batch_size
-    )
-    paths, label = resolve_inputs(params)
-    es = connect(settings)
-
-    # NER workers for the thread runner (a Dask worker runs spaCy in its own process instead); they are
-    # stopped when the run ends: a served or scheduled process must not keep idle model copies around
-    ner = NerPool(cfg.spacy_model, cfg.n_process, cfg.nlp_batch_size) if settings.task_runner == "thread" else None
-    try:
-        return _run(params, alias, chunk_size, cfg, paths, label, es, ner)
-    finally:
-        if ner is not None:
-            ner.close()
-
-
-def _run(  # the run itself, under the alias lock
-    params: IngestParams,
-    alias: str,
-    chunk_size: int,
-    cfg: TransformConfig,
-    paths: list[str],
-    label: str | None,
-    es: Any,
-    ner: NerFn | None,
-) -> dict[str, Any]:
-    logger = get_run_logger()
-    settings = get_settings()
-    state_dir = settings.cache_path / "runs"
-    with alias_lock(settings.cache_path / "locks", alias, settings.lock_timeout):
-        index = ensure_index(es, alias)
-        report = RunReport(alias=alias, index=index)
-        manifest = Manifest(settings.cache_path / "state.sqlite", alias)
-        if params.reprocess:
-            manifest.forget()
-        duplicates = DuplicateIndex(threshold=settings.near_duplicate_threshold, known=manifest.fingerprints)
-        furniture = FurnitureIndex(min_articles=settings.furniture_min_articles, known=manifest.furniture_counts)
-        ingested_at = datetime.now(UTC).isoformat(timespec="seconds")
-
-        found = discover_files(paths)
-        since = datetime.combine(params.since, datetime.min.time()).timestamp() if params.since else None
-        todo = [p for p in found if _wanted(Path(p), manifest, since)]
-        report.counts["files_found"] = len(found)
-        report.counts["files"] = len(todo)
-        report.counts["files_skipped_unchanged"] = len(found) - len(todo)
-        logger.info("%d files found, %d new or changed, loading into %s (%s)", len(found), len(todo), alias, index)
-        if todo and isinstance(ner, NerPool):
-            ner.warm()
-
-        # Articles read per file; a file is recorded done once the chunk holding its last articles is loaded.
-        read_counts: dict[str, int] = {}
-        in_flight: list[tuple[Future[StageOutput], list[str], StageOutput, dict[str, Any]]] = []
-
-        def finish(enriched: StageOutput, closes: list[str]) -> None:
-            for stage, counts in enriched.counts.items():
-                report.add(stage, counts)
-            _append_jsonl(state_dir / "rejects.jsonl", enriched.rejects)
-            manifest.add_ner_results(enriched.ner_cache)
-            if enriched.documents:
-                loaded = load(enriched.documents, alias)
-                report.add("load", loaded.counts)
-                report.dead_letters.extend(loaded.dead_letters)
-                _append_jsonl(state_dir / "dead_letters.jsonl", loaded.dead_letters)
-                manifest.add_fingerprints((d["content_hash"], d["_id"]) for d in enriched.documents)
-            # ES has acknowledged every article of these files
-            manifest.record_many(((Path(path), read_counts[path]) for path in closes), DONE)
-            # Prefect keeps every task's return value and parameters until the flow ends: empty them in
-            # place so memory stays flat whatever the dump size
-            enriched.documents.clear()
-            enriched.rejects.clear()
-            enriched.ner_cache.clear()
-
-        def submit(batch: list[Article], closes: list[str]) -> None:
-            prepared = prepare(batch, cfg, duplicates, furniture)
-            manifest.add_furniture_counts(furniture.delta)
-            furniture.delta.clear()
-            # the run-state DB now holds every count; the next chunk looks up only the keys it meets
-            furniture.counts.clear()
-            for stage, counts in prepared.counts.items():
-                report.add(stage, counts)
-            _append_jsonl(state_dir / "rejects.jsonl", prepared.rejects)
-            cached = manifest.ner_results(ner_cache_keys(prepared.frame, cfg))
-            # queue this chunk's NER behind the previous chunk's, then load the previous chunk meanwhile:
-            # the NER workers never wait for reading, cleaning or loading
-            in_flight.append((enrich.submit(prepared, cfg, ingested_at, cached, ner), closes, prepared, cached))
-            while len(in_flight) > 1:
-                drain()
-
-        def drain() -> None:
-            future, closes, prepared, cached = in_flight.pop(0)
-            enriched = future.result()
-            prepared.frame = None  # enrich is done with its inputs; Prefect would keep them alive
-            prepared.rejects.clear()
-            cached.clear()
-            finish(enriched, closes)
-
-        # a progress bar only when a person watches a terminal; served runs log instead
-        progress = Progress(
-            TextColumn("[bold]ingest[/]"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("files"),
-            TimeRemainingColumn(),
-            transient=True,
-            console=Console(stderr=True),
-            disable=not sys.stderr.isatty(),
-        )
-        bar = progress.add_task("files", total=len(todo))
-        with bulk_mode(es, index, settings.refresh_interval), progress:
-            fully_read: list[str] = []  # files read to the end whose last articles are not submitted yet
-            for event in read_dumps(todo, label, chunk_size):
-                for problem in event.problems:
-                    report.skip_record(problem.path, problem.location, problem.reason)
-                if event.quarantined:
-                    report.quarantine(event.quarantined, event.reason or "unreadable")
-                    manifest.record(Path(event.quarantined), QUARANTINED, reason=event.reason)
-                    logger.warning("quarantined %s: %s", event.quarantined, event.reason)
-                    progress.advance(bar)
-                elif event.file_done:
-                    read_counts[event.file_done] = event.articles_in_file
-                    report.counts["articles_read"] += event.articles_in_file
-                    fully_read.append(event.file_done)
-                    progress.advance(bar)
-                else:
-                    submit(event.articles, fully_read)
-                    event.articles.clear()  # read_dumps' yields are kept by Prefect too
-                    fully_read = []
-            if fully_read:
-                submit([], fully_read)
-            while in_flight:
-                drain()
-        manifest.close()
-
-    _append_jsonl(state_dir / "quarantine.jsonl", report.quarantined + report.skipped_records)
-    create_markdown_artifact(key="ingest-report", markdown=report.markdown(), description="newsfacet run report")
-    logger.info("done: %s", report.one_line())
-    return report.as_dict()
+    with IngestRun(params) as run:
+        for event in read_dumps(run.select(discover_files(run.paths)), run.label, run.chunk_size):
+            run.take(event)  # full chunks: prepare here, enrich on the task runner, load the one before
+        run.finish()
+    return run.publish()

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from newsfacet.errors import NewsfacetError, UsageError
+from newsfacet.params import IngestParams
 from newsfacet.settings import get_settings
 
 console = Console()
@@ -37,18 +38,9 @@ def _print_report(report: dict[str, Any]) -> None:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Run the ingest flow over the given paths."""
-    from flows.ingest import IngestParams, configured_flow
+    from flows.ingest import configured_flow
 
-    params = IngestParams(
-        paths=args.paths,
-        source_name=args.source_name,
-        source=args.source,
-        alias=args.alias,
-        reprocess=args.reprocess,
-        since=args.since,
-        batch_size=args.batch_size,
-        n_process=args.n_process,
-    )
+    params = validated(IngestParams, {name: getattr(args, name) for name in IngestParams.model_fields})
     report = configured_flow()(params)
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
@@ -56,6 +48,35 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         _print_report(report)
     load = report["stages"].get("load", {})
     return 1 if load.get("failed") else 0
+
+
+def validated(model: type[Any], values: dict[str, Any]) -> Any:
+    """The pydantic model built from command-line values; its validation errors, whole, as a UsageError."""
+    from pydantic import ValidationError
+
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"])
+            message = str(err["msg"]).removeprefix("Value error, ")
+            problems.append(f"--{where.replace('_', '-')}: {message}" if where else message)
+        raise UsageError("; ".join(problems)) from None
+
+
+def add_model_options(parser: argparse.ArgumentParser, model: type[Any]) -> None:
+    """One option per field of a pydantic model (a list field named paths is positional), so the CLI and
+    the Prefect run form are declared once, by the model."""
+    for name, spec in model.model_fields.items():
+        annotation = str(spec.annotation)
+        if name == "paths":
+            parser.add_argument("paths", nargs="*", metavar="PATH", help=spec.description)
+        elif spec.annotation is bool:
+            parser.add_argument(f"--{name.replace('_', '-')}", action="store_true", help=spec.description)
+        else:
+            kind = int if "int" in annotation else None  # dates and strings: pydantic parses them
+            parser.add_argument(f"--{name.replace('_', '-')}", type=kind, help=spec.description)
 
 
 def _print_search(result: dict[str, Any]) -> None:
@@ -244,14 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="ingest dump files or directories")
-    p.add_argument("paths", nargs="*", metavar="PATH")
-    p.add_argument("--source-name", help="a source defined in config/sources.toml (its paths and label)")
-    p.add_argument("--alias", help="alias to load into (default: setting 'alias', 'articles')")
-    p.add_argument("--source", help="source facet value for files that carry none (default: the folder name)")
-    p.add_argument("--reprocess", action="store_true", help="process every file, even unchanged ones")
-    p.add_argument("--since", metavar="YYYY-MM-DD", help="only files modified on or after this date")
-    p.add_argument("--batch-size", type=int, help="articles per chunk (default: setting chunk_size)")
-    p.add_argument("--n-process", type=int, help="spaCy processes (default: setting n_process)")
+    add_model_options(p, IngestParams)
     p.add_argument("--json", action="store_true", help="print the run report as JSON")
     p.set_defaults(func=cmd_ingest)
 

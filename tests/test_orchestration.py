@@ -212,11 +212,25 @@ def test_quick_run_from_the_ui(served, es, prefect_api, tmp_path):
 def test_prefect_yaml_matches_settings():
     spec = yaml.safe_load((REPO_ROOT / "prefect.yaml").read_text())
     [dep] = spec["deployments"]
-    assert dep["entrypoint"] == "flows/ingest.py:ingest"
+    assert dep["entrypoint"] == "flows/deploy.py:ingest"
     defaults = Settings()
     assert dep["schedules"][0] == {"cron": defaults.schedule_cron, "timezone": defaults.schedule_timezone}
-    module, func = dep["entrypoint"].split(":")
-    assert f"def {func}(" in (REPO_ROOT / module).read_text()
+
+
+def test_prefect_yaml_entrypoint_honours_the_task_runner_setting(monkeypatch):
+    from prefect.flows import load_flow_from_entrypoint
+    from prefect_dask import DaskTaskRunner
+
+    [dep] = yaml.safe_load((REPO_ROOT / "prefect.yaml").read_text())["deployments"]
+    monkeypatch.setenv("NEWSFACET_TASK_RUNNER", "dask")
+    monkeypatch.chdir(REPO_ROOT)
+    get_settings.cache_clear()
+    try:
+        flow = load_flow_from_entrypoint(dep["entrypoint"])
+    finally:
+        get_settings.cache_clear()
+    assert flow.name == "ingest"
+    assert isinstance(flow.task_runner, DaskTaskRunner)
 
 
 def test_dask_runner_loads_the_model_once_per_worker(es, alias, cache_dir, monkeypatch):
