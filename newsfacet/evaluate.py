@@ -20,10 +20,10 @@ from rich.console import Console
 from rich.table import Table
 
 from newsfacet.settings import CONFIG_DIR, REPO_ROOT, get_settings
+from transforms.fields import SCORED_ENTITY_FIELDS as FACETS
 
 DEFAULT_GOLD_DIR = REPO_ROOT / "tests" / "fixtures" / "gold"
 GOLD_FILE = "gold.json"
-FACETS = ("persons", "organizations", "locations")
 # Formats that hold many articles per file: their gold keys are "file!n", n counted from 1.
 MULTI_RECORD = (".jsonl", ".ndjson", ".json", ".csv", ".tsv")
 QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\u2014": "-", "\u2013": "-"})

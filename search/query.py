@@ -7,9 +7,10 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
-FACETS = ("persons", "organizations", "locations", "source", "language", "dateline", "misc", "authors")
-DEFAULT_FACETS = ("persons", "organizations", "locations", "source")
-TEXT_FIELDS = ["title^3", "body", "captions"]
+from transforms.fields import DEFAULT_FACETS, FACETS, SEARCH_FIELDS
+
+TEXT_FIELDS = list(SEARCH_FIELDS)
+__all__ = ["DEFAULT_FACETS", "FACETS", "SearchRequest", "build_body", "search_articles"]
 
 
 @dataclass

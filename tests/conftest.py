@@ -14,6 +14,15 @@ from newsfacet.settings import REPO_ROOT, get_settings
 SAMPLES = Path(os.environ.get("NEWSFACET_SAMPLES", REPO_ROOT.parent / "shared" / "samples" / "raw"))
 SAMPLE_ARTICLE = SAMPLES / "000_b6b8575083d17127.txt"
 FIXTURES = Path(__file__).parent / "fixtures"
+# A test that uses any of these (directly or through another fixture) talks to a real ES node or Prefect
+# server: it is an integration test. `pytest -m "not integration"` is the fast loop without them.
+SERVICE_FIXTURES = {"es_url", "prefect_api"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")

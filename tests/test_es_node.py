@@ -1,5 +1,6 @@
 """The dev node serves what the official Python client needs."""
 
+import pytest
 from elasticsearch import helpers
 
 from search.schema import ensure_index, index_body, schema_hash, write_alias
@@ -66,6 +67,7 @@ def test_unknown_field_is_rejected(es, alias):
     assert ok == 0 and "strict_dynamic_mapping_exception" in str(errors)
 
 
+@pytest.mark.integration
 def test_cli_starts_and_stops_a_three_node_cluster(tmp_path):
     import os
     import subprocess

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pandas as pd
 
 from transforms.clean import normalize_text
+from transforms.fields import FIELDS
 
 TRACKING_PARAMS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "cmpid", "smid")
 
@@ -37,36 +38,16 @@ def assign_ids(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_documents(frame: pd.DataFrame, ingested_at: str) -> list[dict[str, Any]]:
-    """Index documents (with _id) for every article of the chunk."""
+    """Index documents (with _id) for every article of the chunk, one key per registry field."""
     docs = []
     # pandas stores a missing value as NaN in some dtypes; JSON and ES want null
     frame = frame.astype(object).where(frame.notna(), None)
-    for row in frame.itertuples(index=False):
-        body = "\n\n".join(row.paragraphs)
-        docs.append(
-            {
-                "_id": row.doc_id,
-                "title": row.title,
-                "body": body,
-                "paragraphs": list(row.paragraphs),
-                "captions": list(row.captions),
-                "url": row.url,
-                "source": row.source,
-                "source_file": row.source_file,
-                "authors": list(row.authors),
-                "published_at": row.published_at,
-                "ingested_at": ingested_at,
-                "language": row.language,
-                "dateline": row.dateline,
-                "persons": list(row.persons),
-                "organizations": list(row.organizations),
-                "locations": list(row.locations),
-                "misc": list(row.misc),
-                "mentioned_dates": list(row.mentioned_dates),
-                "word_count": len(body.split()),
-                "content_hash": row.content_hash,
-                "cluster_id": row.cluster_id,
-                "duplicate_of": row.duplicate_of,
-            }
-        )
+    for row in frame.to_dict("records"):
+        body = "\n\n".join(row["paragraphs"])
+        derived = {"body": body, "ingested_at": ingested_at, "word_count": len(body.split())}
+        doc: dict[str, Any] = {"_id": row["doc_id"]}
+        for f in FIELDS:
+            value = derived[f.name] if f.derived else row[f.name]
+            doc[f.name] = list(value) if isinstance(value, (list, tuple)) else value
+        docs.append(doc)
     return docs

@@ -13,6 +13,7 @@ import pandas as pd
 
 from transforms.clean import BoilerplateRules, strip_credits
 from transforms.dates import DATELINE
+from transforms.fields import ENTITY_FIELDS
 from transforms.ner import NerFn, ner_cache_key
 from transforms.stats import StageResult
 
@@ -30,7 +31,6 @@ FIELD_BY_LABEL = {
     "LAW": "misc",
     "LANGUAGE": "misc",
 }
-ENTITY_FIELDS = ("persons", "organizations", "locations", "misc")
 LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 POSSESSIVE = re.compile(r"(?:['\u2019]s?)$")
 EDGE_PUNCT = re.compile(r"^[\W_]+|[^\w.)]+$")

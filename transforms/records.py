@@ -41,8 +41,3 @@ def articles_to_frame(articles: Iterable[Article]) -> pd.DataFrame:
     """A chunk of articles as a DataFrame with one column per Article field."""
     # object dtype: pandas would otherwise turn a missing url or date into NaN once another row has one
     return pd.DataFrame([asdict(a) for a in articles], columns=ARTICLE_COLUMNS, dtype=object)
-
-
-def frame_to_articles(frame: pd.DataFrame) -> list[Article]:
-    """Back from a DataFrame to records (extra working columns are ignored)."""
-    return [Article(**{c: row[c] for c in ARTICLE_COLUMNS}) for row in frame.to_dict("records")]
