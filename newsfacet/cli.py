@@ -256,6 +256,69 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_up(args: argparse.Namespace) -> int:
+    """Start (or reuse) the local stack: Elasticsearch, the Prefect server and UI, and the nightly worker."""
+    from newsfacet.devstack import stack
+
+    parts = stack.up(get_settings())
+    es = parts["es"]
+    console.print(f"Elasticsearch  {es['url']}" + (" (ELASTICSEARCH_URL)" if es.get("external") else ""))
+    console.print(f"Prefect UI     {parts['prefect']['ui']}")
+    console.print(f"Prefect API    {parts['prefect']['url']}  (every newsfacet command now uses it)")
+    console.print(f"worker         pid {parts['worker']['pid']}, serving {parts['worker']['deployment']}")
+    console.print("stop everything with: newsfacet down")
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    """Stop the local stack."""
+    from newsfacet.devstack import stack
+
+    stopped = stack.down(get_settings())
+    console.print("stopped " + ", ".join(stopped) if stopped else "nothing was running")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Each part of the local stack with its URL and pid; exit 1 unless all of them answer."""
+    from newsfacet.devstack import stack
+
+    parts = stack.status(get_settings())
+    table = Table(title="newsfacet local stack")
+    for col in ("part", "url", "pid", "state"):
+        table.add_column(col)
+    for name, part in parts.items():
+        if part is None:
+            table.add_row(name, "", "", "not running")
+        else:
+            url = part.get("ui") or part.get("url") or part.get("log", "")
+            state = "answering" if part["answering"] else "not answering"
+            table.add_row(name, str(url), str(part.get("pid", "")), state)
+    console.print(table)
+    return 0 if all(p and p["answering"] for p in parts.values()) else 1
+
+
+def use_local_prefect() -> None:
+    """Point Prefect at the local server `newsfacet up` started, unless PREFECT_API_URL says otherwise.
+
+    Without it every command would start (and throw away) a temporary server, and its runs would never
+    show in the UI. Must run before Prefect is imported: it reads its settings then.
+    """
+    import os
+
+    from newsfacet.localstate import recorded_url
+    from newsfacet.settings import load_settings
+
+    if "PREFECT_API_URL" in os.environ:
+        return
+    try:
+        url = recorded_url(load_settings(), "prefect")
+    except NewsfacetError:
+        return  # a bad setting is reported by the command itself
+    if url:
+        os.environ["PREFECT_API_URL"] = url
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -308,6 +371,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(func=cmd_evaluate)
 
+    p = sub.add_parser("up", help="start the local stack: Elasticsearch, Prefect server and UI, nightly worker")
+    p.set_defaults(func=cmd_up)
+    p = sub.add_parser("down", help="stop the local stack")
+    p.set_defaults(func=cmd_down)
+    p = sub.add_parser("status", help="show each part of the local stack with its URL and pid")
+    p.set_defaults(func=cmd_status)
+
     p = sub.add_parser("es", help="manage the embedded dev Elasticsearch node")
     p.add_argument("es_command", choices=["start", "stop", "status"])
     p.add_argument("--port", type=int, default=0, help="HTTP port for start (default: a free one)")
@@ -320,6 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
+    use_local_prefect()
     try:
         return func(args)
     except KeyboardInterrupt:

@@ -148,7 +148,7 @@ def get_settings() -> Settings:
     """Process-wide settings, validated once; credentials from a Prefect Secret block if one is named."""
     settings = load_settings()
     if settings.elasticsearch_secret_block:
-        from flows.secrets import credentials_from_block
+        from flows.credentials import credentials_from_block
 
         settings = settings.model_copy(update=credentials_from_block(settings.elasticsearch_secret_block))
     return settings

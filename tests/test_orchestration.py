@@ -224,6 +224,7 @@ def test_prefect_yaml_entrypoint_honours_the_task_runner_setting(monkeypatch):
     [dep] = yaml.safe_load((REPO_ROOT / "prefect.yaml").read_text())["deployments"]
     monkeypatch.setenv("NEWSFACET_TASK_RUNNER", "dask")
     monkeypatch.chdir(REPO_ROOT)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # Prefect puts the entrypoint's folder on sys.path
     get_settings.cache_clear()
     try:
         flow = load_flow_from_entrypoint(dep["entrypoint"])

@@ -4,6 +4,7 @@ package importing the dev stack, and transforms/ free of Prefect and Elasticsear
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 from newsfacet.settings import REPO_ROOT
@@ -120,3 +121,14 @@ def test_transforms_stay_pure():
             else:
                 continue
             assert not roots & {"prefect", "elasticsearch", "elastic_transport", "flows", "search"}, path
+
+
+def test_no_flow_module_shadows_the_standard_library():
+    # Prefect puts an entrypoint's folder (flows/) on sys.path: a flows/secrets.py would then hide the
+    # stdlib's `secrets` from every process the worker spawns (numpy's random imports it).
+    shadows = sorted(
+        str(path.relative_to(REPO_ROOT))
+        for path in (REPO_ROOT / "flows").rglob("*.py")
+        if path.stem in sys.stdlib_module_names
+    )
+    assert shadows == []
