@@ -20,6 +20,7 @@ from elasticsearch import exceptions as es_exceptions
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE as NO_CACHE
+from prefect.states import Completed, State
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -331,10 +332,13 @@ def resolve_inputs(params: IngestParams) -> tuple[list[str], str | None]:
 
 
 @flow(name="ingest", log_prints=True)
-def ingest(params: IngestParams) -> dict[str, Any]:
+def ingest(params: IngestParams) -> dict[str, Any] | State:
     """Ingest new or changed dump files into the alias and publish the run report."""
     with IngestRun(params) as run:
         for event in read_dumps(run.select(discover_files(run.paths)), run.label, run.chunk_size):
             run.take(event)  # full chunks: prepare here, enrich on the task runner, load the one before
         run.finish()
-    return run.publish()
+    report = run.publish()
+    problems = run.report.problems()
+    # the run finished either way; what it could not index is the Completed state's message in the UI
+    return Completed(message=f"finished with problems: {problems}", data=report) if problems else report

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -14,10 +17,12 @@ from rich.table import Table
 
 from newsfacet.errors import NewsfacetError, UsageError
 from newsfacet.params import IngestParams
-from newsfacet.settings import get_settings
+from newsfacet.report import run_problems
+from newsfacet.settings import get_settings, unknown_env_settings
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
+DATE_ARG = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
 def _print_report(report: dict[str, Any]) -> None:
@@ -41,13 +46,20 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from flows.ingest import configured_flow
 
     params = validated(IngestParams, {name: getattr(args, name) for name in IngestParams.model_fields})
+    log_to_file()
     report = configured_flow()(params)
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         _print_report(report)
-    load = report["stages"].get("load", {})
-    return 1 if load.get("failed") else 0
+    problems = run_problems(report)  # the same words as the flow run's state message
+    if problems:
+        err_console.print(f"newsfacet: finished with problems: {problems}", highlight=False, markup=False)
+        return EXIT_PROBLEMS
+    return 0
+
+
+EXIT_PROBLEMS = 3  # the run finished, but something was quarantined, skipped or dead-lettered
 
 
 def validated(model: type[Any], values: dict[str, Any]) -> Any:
@@ -102,7 +114,12 @@ def cmd_search(args: argparse.Namespace) -> int:
         name, sep, value = item.partition("=")
         if not sep or name not in FACETS:
             raise UsageError(f"--filter takes FACET=VALUE with FACET one of {', '.join(FACETS)}; got {item!r}")
+        if not value.strip():
+            raise UsageError(f"--filter {item!r} has no value: give FACET=VALUE")
         filters.setdefault(name, []).append(value)
+    for flag, value in (("--from", args.date_from), ("--to", args.date_to)):
+        if value and not DATE_ARG.match(value):
+            raise UsageError(f"{flag} takes a date as YYYY, YYYY-MM or YYYY-MM-DD; got {value!r}")
     for name in args.facet or []:
         if name not in FACETS:
             raise UsageError(f"--facet takes one of {', '.join(FACETS)}; got {name!r}")
@@ -116,7 +133,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         size=args.size,
         collapse=args.collapse,
     )
-    result = search_articles(connect(settings), args.alias or settings.alias, req)
+    result = search_articles(connect(settings), args.alias or settings.alias, req)  # QuerySyntaxError: one line
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:
@@ -138,6 +155,12 @@ def cmd_es(args: argparse.Namespace) -> int:
     elif args.es_command == "stop":
         console.print("stopped" if stack.stop_es(settings) else "no dev node was running")
     else:
+        if settings.elasticsearch_url:  # the cluster every command would use, not the dev node
+            from search.client import connect, redact_url
+
+            connect(settings)  # ClusterUnavailable: one line, exit 1
+            console.print(f"Elasticsearch at {redact_url(settings.elasticsearch_url)} (ELASTICSEARCH_URL): answering")
+            return 0
         info = stack.running_node(settings)
         if info is None:
             console.print("no dev node running")
@@ -298,6 +321,36 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0 if all(p and p["answering"] for p in parts.values()) else 1
 
 
+def quiet_console(verbose: bool) -> None:
+    """Prefect's log lines go to the flow run (and the UI), not to the console, unless -v.
+
+    Set before Prefect is imported: it reads these when it configures logging.
+    """
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL", "CRITICAL")
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_TASK_RUNS_LEVEL", "CRITICAL")
+
+
+def log_to_file() -> None:
+    """Log records and third-party warnings also go to cache_dir/logs/newsfacet.log, where a person can read them."""
+    import prefect  # noqa: F401  (it configures logging on import; our handler must come after, or it is dropped)
+
+    path = get_settings().cache_path / "logs" / "newsfacet.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+    logging.captureWarnings(True)
+    # third-party INFO chatter (HTTP requests, trafilatura) stays out even of the file
+    for name in ("elastic_transport", "trafilatura", "httpx", "urllib3"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def use_local_prefect() -> None:
     """Point Prefect at the local server `newsfacet up` started, unless PREFECT_API_URL says otherwise.
 
@@ -325,6 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="newsfacet", description="Raw news dumps in, a faceted Elasticsearch index out."
     )
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show Prefect's log lines on the console")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="ingest dump files or directories")
@@ -390,7 +444,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
+    quiet_console(args.verbose or args.debug or args.command == "serve")  # a worker's console is its log
     use_local_prefect()
+    for warning in unknown_env_settings():
+        err_console.print(f"newsfacet: warning: {warning}", highlight=False, markup=False)
     try:
         return func(args)
     except KeyboardInterrupt:

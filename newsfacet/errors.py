@@ -51,6 +51,12 @@ class AliasError(NewsfacetError):
     """The alias is not in a state the operation can work from; the message says which."""
 
 
+class QuerySyntaxError(NewsfacetError):
+    """Elasticsearch could not parse the search query; the message says where it broke."""
+
+    exit_code = 2
+
+
 class KibanaError(NewsfacetError):
     """Kibana refused or could not be reached; the message names the URL."""
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 from typing import Self
 
 from pydantic import BaseModel, Field, model_validator
@@ -31,4 +33,8 @@ class IngestParams(BaseModel):
         if self.source_name and self.source_name not in load_sources():
             known = ", ".join(load_sources()) or "none"
             raise ValueError(f"unknown source_name {self.source_name!r} (config/sources.toml has: {known})")
+        # checked here, before anything is created in Elasticsearch
+        missing = [p for p in self.paths if not Path(p).exists()]
+        if missing:
+            raise ValueError("no such file or directory: " + ", ".join(json.dumps(p) for p in missing))
         return self

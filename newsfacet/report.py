@@ -46,6 +46,10 @@ class RunReport:
             "skipped_records": self.skipped_records,
         }
 
+    def problems(self) -> str:
+        """What the run could not index, in words ("2 files quarantined, 1 record skipped"); empty if nothing."""
+        return run_problems(self.as_dict())
+
     def one_line(self) -> str:
         """A log-line summary."""
         load = self.stages.get("load", Counter())
@@ -69,3 +73,14 @@ class RunReport:
         for item in self.dead_letters[:50]:
             lines.append(f"| dead letter | {item['_id']} | {item['reason']} |")
         return "\n".join(lines) + "\n"
+
+
+def run_problems(report: dict[str, Any]) -> str:
+    """The counts of what a finished run could not index, in words; empty when everything was indexed."""
+    counts, load = report["counts"], report["stages"].get("load", {})
+    parts = [
+        (counts.get("files_quarantined", 0), "file quarantined", "files quarantined"),
+        (counts.get("records_skipped", 0), "record skipped", "records skipped"),
+        (load.get("failed", 0), "document dead-lettered", "documents dead-lettered"),
+    ]
+    return ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in parts if n)

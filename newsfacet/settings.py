@@ -128,6 +128,23 @@ def load_settings(**overrides: object) -> Settings:
         raise SettingsError(f"cannot read settings from {SETTINGS_FILE}: {exc}") from None
 
 
+def unknown_env_settings(environ: dict[str, str] | None = None) -> list[str]:
+    """One warning per NEWSFACET_* variable that names no setting, with the closest known key."""
+    import difflib
+
+    environ = dict(os.environ) if environ is None else environ
+    known = {f"NEWSFACET_{name.upper()}" for name in Settings.model_fields} | {
+        "NEWSFACET_CONFIG_DIR",
+        "NEWSFACET_SAMPLES",
+    }
+    warnings = []
+    for key in sorted(k for k in environ if k.startswith("NEWSFACET_") and k not in known):
+        close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        warnings.append(f"unknown setting {key} is ignored{hint}")
+    return warnings
+
+
 def load_sources() -> dict[str, dict[str, object]]:
     """Named sources from config/sources.toml, with paths made absolute."""
     import tomllib

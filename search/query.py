@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from elasticsearch import Elasticsearch
+from elasticsearch import ApiError, BadRequestError, Elasticsearch
 
+from newsfacet.errors import QuerySyntaxError
 from transforms.fields import DEFAULT_FACETS, FACETS, SEARCH_FIELDS
 
 TEXT_FIELDS = list(SEARCH_FIELDS)
@@ -55,12 +56,29 @@ def build_body(req: SearchRequest) -> dict[str, Any]:
     }
     if req.collapse:
         body["collapse"] = {"field": "cluster_id"}
+        # the hit total counts documents; with collapse a person expects the number of stories
+        aggs["clusters"] = {"cardinality": {"field": "cluster_id"}}
     return body
+
+
+def _query_error(exc: ApiError, query: str) -> QuerySyntaxError:
+    """The deepest reason Elasticsearch gave for refusing the query, as one line."""
+    error = exc.body.get("error", {}) if isinstance(exc.body, dict) else {}
+    reason = ""
+    for cause in [*error.get("root_cause", []), error.get("caused_by") or {}]:
+        while cause:
+            reason = cause.get("reason") or reason
+            cause = cause.get("caused_by")
+    reason = " ".join(str(reason or exc.message).split())
+    return QuerySyntaxError(f"cannot parse the query {query!r}: {reason}")
 
 
 def search_articles(es: Elasticsearch, alias: str, req: SearchRequest) -> dict[str, Any]:
     """Run the search and return hits, totals and facet counts in a plain, printable shape."""
-    resp = es.search(index=alias, body=build_body(req))
+    try:
+        resp = es.search(index=alias, body=build_body(req))
+    except BadRequestError as exc:
+        raise _query_error(exc, req.query) from None
     hits = [
         {
             "id": h["_id"],
@@ -73,8 +91,12 @@ def search_articles(es: Elasticsearch, alias: str, req: SearchRequest) -> dict[s
         }
         for h in resp["hits"]["hits"]
     ]
+    aggregations = dict(resp["aggregations"])
+    documents = resp["hits"]["total"]["value"]
+    clusters = aggregations.pop("clusters", None)
     facets = {
         name: [(b["key_as_string"] if "key_as_string" in b else b["key"], b["doc_count"]) for b in agg["buckets"]]
-        for name, agg in resp["aggregations"].items()
+        for name, agg in aggregations.items()
     }
-    return {"total": resp["hits"]["total"]["value"], "hits": hits, "facets": facets}
+    total = clusters["value"] if clusters is not None else documents
+    return {"total": total, "documents": documents, "hits": hits, "facets": facets}

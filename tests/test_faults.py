@@ -322,8 +322,8 @@ def test_document_the_mapping_refuses_is_a_dead_letter(es, alias, tmp_path, cach
     assert lines == [letter]
     assert refreshed_count(es, alias) == 2
 
-    # the CLI exits non-zero when a document was refused (and a reprocess refuses it again)
-    assert main(["ingest", "--alias", alias, "--reprocess", str(dump)]) == 1
+    # the run finished with a refused document: exit 3, not 0 (and a reprocess refuses it again)
+    assert main(["ingest", "--alias", alias, "--reprocess", str(dump)]) == 3
     assert len((cache_dir / "runs" / "dead_letters.jsonl").read_text().splitlines()) == 2
 
 
