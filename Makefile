@@ -4,8 +4,13 @@ VENV ?= .venv
 NF := $(VENV)/bin/newsfacet
 SAMPLES ?= $(wildcard ../shared/samples/raw) samples
 export JAVA_HOME ?= /usr/lib/jvm/temurin-25-jdk-amd64
+# Debian packages: python3-venv (only when $(PYTHON) lacks ensurepip) and maven (builds the embedded ES);
+# the suite also drives headless Chromium (Prefect UI), lints the shell scripts with shellcheck,
+# runs Prefect on PostgreSQL, and the TLS proxy tests on nginx.
+DEMO_DEBS := python3-venv maven
+TEST_DEBS := python3-venv maven chromium chromium-driver shellcheck postgresql nginx
 
-.PHONY: install demo test lint clean bench
+.PHONY: install deps-demo deps-test demo test test-unit lint clean bench
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,16 +19,27 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 install: $(VENV)/.installed
 
+# Installs missing packages with apt-get as root; otherwise names them in one line and stops.
+deps-demo:
+	@PYTHON=$(PYTHON) devtools/system-deps.sh $(DEMO_DEBS)
+
+deps-test:
+	@PYTHON=$(PYTHON) devtools/system-deps.sh $(TEST_DEBS)
+
 # Ingest the bundled samples, starting the embedded ES when ELASTICSEARCH_URL is unset, then show the facets.
-demo: install
+demo: deps-demo install
 	@if [ -z "$$ELASTICSEARCH_URL" ]; then $(NF) es start; fi
 	$(NF) ingest $(SAMPLES)
 	$(NF) search --size 5
 
-test: install
+test: deps-test install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest
+
+# Pure-function tests only: no Elasticsearch, no Prefect, no system packages.
+test-unit: install
+	$(VENV)/bin/python -m pytest tests/unit
 
 # Every row of BENCHMARKS.md (about two hours on 2 cores; results in bench/results/).
 bench: install
