@@ -18,8 +18,11 @@ class PrefectServerError(Exception):
     """The server exited or did not answer; the message names its log."""
 
 
-def start_prefect_server(home: Path, ui: bool = True, timeout: float = 180.0) -> tuple[subprocess.Popen[bytes], str]:
-    """Start a server with its own home and database on a free port; returns the process and its API URL."""
+def start_prefect_server(
+    home: Path, ui: bool = True, timeout: float = 180.0, database_url: str | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start a server with its own home and database (SQLite in home unless database_url) on a free port;
+    returns the process and its API URL."""
     home.mkdir(parents=True, exist_ok=True)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -30,7 +33,7 @@ def start_prefect_server(home: Path, ui: bool = True, timeout: float = 180.0) ->
         # the UI builds its API URL from these, not from --port
         "PREFECT_SERVER_API_HOST": "127.0.0.1",
         "PREFECT_SERVER_API_PORT": str(port),
-        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home}/prefect.db",
+        "PREFECT_API_DATABASE_CONNECTION_URL": database_url or f"sqlite+aiosqlite:///{home}/prefect.db",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_ENABLED": "true" if ui else "false",
     }
