@@ -204,7 +204,8 @@ def curl(argv: list[str]) -> None:
         sys.stdout.write(write_out)
         raise Refused(f"curl: (7) Failed to connect to {urls[0]}", 7)
     expected = os.environ.get("STUB_ES_CREDENTIALS")
-    if status == "200" and (not opts.get("user") or (expected and opts["user"][-1] != expected)):
+    needs_auth = os.environ.get("STUB_CURL_AUTH") != "none"
+    if status == "200" and needs_auth and (not opts.get("user") or (expected and opts["user"][-1] != expected)):
         status = "401"  # security is on: no or wrong credentials are refused
         write_out = "".join(opts.get("write-out", [])).replace("%{http_code}", status)
     body = os.environ.get("STUB_CURL_BODY", "{}") if status == "200" else '{"error":"stub","status":' + status + "}"

@@ -28,7 +28,7 @@ ES_PASSWORD = "elastic-pw"
 # a password with the characters a JSON string or a shell quote must escape
 KIBANA_PASSWORD = 'kib"ana\\pa$s word'
 PASSWORD_URL = "https://elasticsearch:9200/_security/user/kibana_system/_password"
-VALUES = {"ELASTIC_PASSWORD": ES_PASSWORD, "KIBANA_PASSWORD": KIBANA_PASSWORD}
+VALUES = {"ELASTIC_PASSWORD": ES_PASSWORD, "KIBANA_PASSWORD": KIBANA_PASSWORD, "KIBANA_ENCRYPTION_KEY": "k" * 32}
 
 
 @dataclass
@@ -69,8 +69,14 @@ def service_argv(service: dict[str, Any]) -> list[str]:
     return words
 
 
-def run_service(service: dict[str, Any], tmp_path: Path, env: dict[str, str] | None = None, timeout: float = 60) -> Run:
-    """Run a compose service's command under bash, cwd the image's ES home, with the stubs first on PATH."""
+def run_service(
+    service: dict[str, Any],
+    tmp_path: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    argv: list[str] | None = None,
+) -> Run:
+    """Run a compose service's command (or argv) with its environment, cwd the image's ES home, stubs first on PATH."""
     es_home = tmp_path / "es"
     shell_stubs.install(es_home / "bin", ["elasticsearch-certutil"])
     shell_stubs.install(tmp_path / "stubs", ["unzip", "curl", "sleep"])
@@ -87,7 +93,7 @@ def run_service(service: dict[str, Any], tmp_path: Path, env: dict[str, str] | N
         **(env or {}),
     }
     proc = subprocess.Popen(
-        service_argv(service),
+        argv or service_argv(service),
         cwd=es_home,
         env=full_env,
         stdout=subprocess.PIPE,
@@ -198,6 +204,33 @@ def test_kibana_password_step_gives_up(tmp_path):
     env = {"STUB_CURL_ANSWERS": "503", "KIBANA_PASSWORD_TRIES": "3"}
     run = run_service(compose_services()["kibana-password"], tmp_path, env)
     assert run.returncode == 1 and len(run.calls("curl")) == 3, run.output
+
+
+@pytest.mark.parametrize(
+    ("service", "body", "env", "healthy"),
+    [
+        ("elasticsearch", '{"cluster_name":"docker-cluster","status":"green"}', {}, True),
+        ("elasticsearch", '{"cluster_name":"docker-cluster","status":"yellow"}', {}, True),
+        ("elasticsearch", '{"cluster_name":"docker-cluster","status":"red"}', {}, False),
+        ("elasticsearch", '{"status":"green"}', {"STUB_ES_CREDENTIALS": "elastic:another-password"}, False),
+        # Kibana answers its status API without credentials, with the overall level only
+        ("kibana", '{"status":{"overall":{"level":"available"}}}', {"STUB_CURL_AUTH": "none"}, True),
+        ("kibana", '{"status":{"overall":{"level":"degraded"}}}', {"STUB_CURL_AUTH": "none"}, False),
+    ],
+)
+def test_shell_healthchecks(tmp_path, service, body, env, healthy):
+    svc = compose_services()[service]
+    kind, command = svc["healthcheck"]["test"]
+    assert kind == "CMD-SHELL"
+    ca = tmp_path / "es" / "config" / "certs" / "ca" / "ca.crt"
+    ca.parent.mkdir(parents=True)
+    ca.write_text("ca")
+    env = {"STUB_CURL_BODY": body, "STUB_ES_CREDENTIALS": f"elastic:{ES_PASSWORD}", **env}
+    run = run_service(svc, tmp_path, env, argv=["sh", "-c", interpolate(command, VALUES)])
+    assert (run.returncode == 0) is healthy, f"{service} healthcheck exited {run.returncode}: {run.calls('curl')}"
+    [request] = run.calls("curl")
+    if service == "elasticsearch":
+        assert option(request, "-u") == f"elastic:{ES_PASSWORD}", request
 
 
 # --- the stubs catch what was wrong with the folded `command: >` blocks ------------------------
