@@ -4,8 +4,13 @@ VENV ?= .venv
 NF := $(VENV)/bin/newsfacet
 SAMPLES ?= $(wildcard ../shared/samples/raw) samples
 export JAVA_HOME ?= /usr/lib/jvm/temurin-25-jdk-amd64
+# Debian packages: python3-venv (only when $(PYTHON) lacks ensurepip) and maven (builds the embedded ES);
+# the suite also drives headless Chromium (Prefect UI), lints the shell scripts with shellcheck,
+# runs Prefect on PostgreSQL, and the TLS proxy tests on nginx.
+DEMO_DEBS := python3-venv maven
+TEST_DEBS := python3-venv maven chromium chromium-driver shellcheck postgresql nginx
 
-.PHONY: install demo test lint clean bench
+.PHONY: install deps-demo deps-test demo test test-unit lint clean bench
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,16 +19,30 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 install: $(VENV)/.installed
 
-# Ingest the bundled samples, starting the embedded ES when ELASTICSEARCH_URL is unset, then show the facets.
-demo: install
-	@if [ -z "$$ELASTICSEARCH_URL" ]; then $(NF) es start; fi
+# Installs missing packages with apt-get as root; otherwise names them in one line and stops.
+deps-demo:
+	@PYTHON=$(PYTHON) devtools/system-deps.sh $(DEMO_DEBS)
+
+deps-test:
+	@PYTHON=$(PYTHON) devtools/system-deps.sh $(TEST_DEBS)
+
+# Start the local stack (embedded ES unless ELASTICSEARCH_URL is set, Prefect server + UI, nightly worker),
+# ingest the bundled samples as a run the UI shows, then print the facets and where to look.
+demo: deps-demo install
+	$(NF) up
 	$(NF) ingest $(SAMPLES)
 	$(NF) search --size 5
+	@$(NF) status
+	@echo "Open the Prefect UI URL above to see the demo run and its ingest-report; stop everything with: $(NF) down"
 
-test: install
+test: deps-test install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest
+
+# The fast loop: every test without Elasticsearch or Prefect (about a minute).
+test-unit: install
+	$(VENV)/bin/python -m pytest -m "not integration"
 
 # Every row of BENCHMARKS.md (about two hours on 2 cores; results in bench/results/).
 bench: install
@@ -36,5 +55,5 @@ lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
 clean:
-	-$(NF) es stop
+	-$(NF) down
 	rm -rf $(VENV) devtools/elasticsearch/target

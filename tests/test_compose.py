@@ -22,6 +22,9 @@ VALID_CONDITIONS = {"service_started", "service_healthy", "service_completed_suc
 # ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?err}, ${VAR?err}, ${VAR:+alt}; $$ is a literal dollar.
 INTERPOLATION = re.compile(r"(?<!\$)\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?+])?(?P<arg>[^}]*)\}")
 PASSWORD_KEY = re.compile(r"PASSWORD|ENCRYPTIONKEY|SECRET|API_KEY|TOKEN", re.IGNORECASE)
+# images whose releases are numbered major.minor (PostgreSQL since 10): there x.y is the exact version
+TWO_PART_VERSIONS = {"postgres"}
+SIZE = re.compile(r"(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>[kmg]?)b?", re.IGNORECASE)
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +54,45 @@ def image_tag(image: str) -> str | None:
     return last.split(":", 1)[1] if ":" in last else None
 
 
-def is_pinned(tag: str | None) -> bool:
-    """An exact x.y.z version tag (suffixes such as -slim-bookworm allowed) or a digest."""
-    return bool(tag) and (tag.startswith("sha256:") or re.match(r"\d+\.\d+\.\d+(?![.\d])", tag) is not None)
+def is_pinned(tag: str | None, image: str = "") -> bool:
+    """An exact x.y.z version tag (suffixes such as -slim-bookworm allowed; x.y for TWO_PART_VERSIONS) or a digest."""
+    if not tag:
+        return False
+    if tag.startswith("sha256:"):
+        return True
+    name = image.rsplit("/", 1)[-1].split(":", 1)[0].split("@", 1)[0]
+    version = r"\d+\.\d+" if name in TWO_PART_VERSIONS else r"\d+\.\d+\.\d+"
+    return re.match(version + r"(?![.\d])", tag) is not None
+
+
+def env_example() -> dict[str, str]:
+    return {
+        line.split("=", 1)[0].strip(): line.split("=", 1)[1].strip()
+        for line in ENV_EXAMPLE.read_text().splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    }
+
+
+def resolve(value: str) -> str:
+    """A compose value with its ${VAR...} taken from .env.example, else from its default."""
+    values = env_example()
+    return INTERPOLATION.sub(lambda m: values.get(m["name"]) or m["arg"], value)
+
+
+def size_bytes(text: str) -> int:
+    m = SIZE.fullmatch(text.strip())
+    assert m, f"not a size: {text!r}"
+    return int(float(m["n"]) * 1024 ** "_kmg".index((m["unit"] or "_").lower()))
+
+
+def bind_mounts(service: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Container path -> (host path, mode) of the service's bind mounts (sources starting with ./)."""
+    mounts = {}
+    for volume in service.get("volumes") or []:
+        parts = str(volume).split(":")
+        if parts[0].startswith("./"):
+            mounts[parts[1]] = (parts[0], parts[2] if len(parts) > 2 else "rw")
+    return mounts
 
 
 def environment(service: dict[str, Any]) -> dict[str, str]:
@@ -99,7 +138,7 @@ def test_every_image_pins_an_exact_version(services):
     for name, image in images.items():
         tag = image_tag(image)
         assert tag, f"service {name}: image {image!r} has no tag (that is 'latest')"
-        assert is_pinned(tag), f"service {name}: tag {tag!r} of {image!r} is not an exact x.y.z version or digest"
+        assert is_pinned(tag, image), f"service {name}: tag {tag!r} of {image!r} is not an exact version or digest"
     unpinned_builds = [n for n, s in services.items() if "build" in s and "image" not in s]
     assert not unpinned_builds, f"services built without a versioned image name: {unpinned_builds}"
 
@@ -148,11 +187,7 @@ def test_secrets_come_from_the_environment(services):
 
 
 def test_env_example_defines_every_required_variable(compose):
-    defined = {
-        line.split("=", 1)[0].strip()
-        for line in ENV_EXAMPLE.read_text().splitlines()
-        if "=" in line and not line.lstrip().startswith("#")
-    }
+    defined = set(env_example())
     required = set()
     for text in all_strings(compose):
         for m in INTERPOLATION.finditer(text):
@@ -232,3 +267,58 @@ def test_dockerfile_default_command_exists_in_the_cli():
     words = yaml.safe_load(lines[-1].strip()[4:])  # the exec form is a JSON (so YAML) list
     if isinstance(words, list) and words and words[0] == "newsfacet":
         assert len(words) > 1 and words[1] in cli_subcommands(), f"Dockerfile CMD {words} is not a newsfacet subcommand"
+
+
+# --- shell steps, memory, the Prefect database ---------------------------------------------------
+
+
+def test_shell_steps_are_mounted_scripts(services):
+    """No inline shell: a folded `command: >` block splits long commands (the certutil and curl bugs)."""
+    scripts = 0
+    for name, svc in services.items():
+        command = svc.get("command")
+        if isinstance(command, str):
+            assert "\n" not in command.strip(), f"service {name}: multi-line command string; use a script in deploy/"
+        words = command_words(svc)
+        if not words or words[0] not in ("bash", "sh"):
+            continue
+        assert "-c" not in words, f"service {name}: inline shell {words}; put it in a script in deploy/"
+        scripts += 1
+        [path] = words[1:]
+        mounts = {target: spec for target, spec in bind_mounts(svc).items() if path.startswith(target + "/")}
+        assert mounts, f"service {name}: {path} is not under a bind mount of the repository"
+        [(target, (source, mode))] = mounts.items()
+        assert mode == "ro", f"service {name}: mount {source}:{target} should be read-only"
+        script = REPO_ROOT / source / path[len(target) + 1 :]
+        assert script.is_file(), f"service {name} runs {path}, but {script} does not exist"
+        assert "set -euo pipefail" in script.read_text(), f"{script} must start with set -euo pipefail"
+    assert scripts >= 2, "expected the certs and kibana-password steps to run scripts"
+
+
+def test_elasticsearch_and_kibana_have_memory_limits(services):
+    for name in ("elasticsearch", "kibana"):
+        assert services[name].get("mem_limit"), f"service {name} needs a mem_limit"
+    es = services["elasticsearch"]
+    heap = re.search(r"-Xmx(\S+)", resolve(environment(es)["ES_JAVA_OPTS"]))
+    assert heap, "ES_JAVA_OPTS sets no -Xmx"
+    limit = size_bytes(resolve(str(es["mem_limit"])))
+    # Elasticsearch wants at most half of its memory as heap; the rest is file-system cache
+    assert limit >= 2 * size_bytes(heap[1]), f"mem_limit {es['mem_limit']} is less than twice the heap {heap[1]}"
+
+
+def test_prefect_server_uses_the_postgres_service(services):
+    pg = services["postgres"]
+    assert "/var/lib/postgresql/data" in {str(v).split(":")[1] for v in pg.get("volumes") or []}
+    health = pg.get("healthcheck", {}).get("test") or []
+    assert "pg_isready" in " ".join(health), f"postgres healthcheck should use pg_isready: {health}"
+    pg_env = environment(pg)
+    server = services["prefect-server"]
+    assert depends_on(server).get("postgres", {}).get("condition") == "service_healthy"
+    url = environment(server)["PREFECT_API_DATABASE_CONNECTION_URL"]
+    m = re.fullmatch(r"postgresql\+asyncpg://(?P<user>[^:]+):(?P<password>.+)@postgres:5432/(?P<db>\w+)", url)
+    assert m, (
+        f"PREFECT_API_DATABASE_CONNECTION_URL should be postgresql+asyncpg://USER:PASSWORD@postgres:5432/DB: {url}"
+    )
+    assert (m["user"], m["db"]) == (pg_env["POSTGRES_USER"], pg_env["POSTGRES_DB"])
+    password, pg_password = INTERPOLATION.fullmatch(m["password"]), INTERPOLATION.fullmatch(pg_env["POSTGRES_PASSWORD"])
+    assert password and pg_password and password["name"] == pg_password["name"], (url, pg_env["POSTGRES_PASSWORD"])
