@@ -66,7 +66,7 @@ def test_query_syntax_error_says_where_it_broke(es_url, alias, tmp_path):
     assert line.startswith("newsfacet: cannot parse the query 'Putin AND ('") and "column" in line, line
 
 
-def test_unreachable_cluster_is_one_line_on_a_quiet_stderr(tmp_path):
+def test_unreachable_cluster_is_one_line_on_a_quiet_stderr(prefect_api, tmp_path):
     run = cli(
         "ingest", str(HARBOUR), ELASTICSEARCH_URL=f"http://127.0.0.1:{free_port()}", NEWSFACET_CACHE_DIR=str(tmp_path)
     )
