@@ -255,8 +255,11 @@ def extract_entities(
     out = frame.copy()
     canon = [canonical_entities(m, cfg) for m in mentions]
     # the dateline's city and spelled-out state or country are places of the story, whatever NER made of them
+    # (the small model reads "Port Ellen, Scotland —" as a person)
     for entities, dateline in zip(canon, out["dateline"] if "dateline" in out else [None] * len(out), strict=True):
         for place in reversed(places_of_dateline(dateline) if isinstance(dateline, str) else []):
+            entities["persons"] = [v for v in entities["persons"] if v != place]
+            entities["organizations"] = [v for v in entities["organizations"] if v != place]
             if place not in entities["locations"]:
                 entities["locations"].insert(0, place)
     result = StageResult(out)
