@@ -43,6 +43,10 @@ DROP_END_BYTES = {name: re.compile(p.pattern.encode(), re.IGNORECASE) for name, 
 # Inline data (data: URIs, serialised state in attributes) of any size says nothing about the article.
 INLINE_BLOB = re.compile(r"""(=\s*["'])(?:data:|[{\[])[^"']{2048,}(["'])""")
 INLINE_BLOB_BYTES = re.compile(INLINE_BLOB.pattern.encode())
+# JSON-LD metadata stays (trafilatura reads the publish date and author from it) unless it is huge.
+LD_JSON = re.compile(r"type\s*=\s*[\"']?application/ld\+json", re.IGNORECASE)
+LD_JSON_BYTES = re.compile(LD_JSON.pattern.encode(), re.IGNORECASE)
+MAX_METADATA_CHARS = 512 * 1024
 # Encodings in which "<" can be part of another character: leave their bytes alone.
 WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # htmldate's extensive search guesses from any date-like text, such as a "© 2024" footer: only the page's
@@ -75,15 +79,22 @@ def strip_non_text(html: AnyStr) -> AnyStr:
         if html.startswith(WIDE_BOMS) or looks_binary(html):
             return html
         start_re, end_res, blob_re, empty, keep = DROP_ELEMENT_BYTES, DROP_END_BYTES, INLINE_BLOB_BYTES, b"", rb"\1\2"
+        ld_json, gt = LD_JSON_BYTES, b">"
     else:
         start_re, end_res, blob_re, empty, keep = DROP_ELEMENT, DROP_END, INLINE_BLOB, "", r"\1\2"
+        ld_json, gt = LD_JSON, ">"
     pieces = []
     pos = 0
     while (start := start_re.search(html, pos)) is not None:
-        pieces.append(html[pos : start.start()])
         name = start.group(1).lower()
         end = end_res[name.decode() if isinstance(name, bytes) else name].search(html, start.end())
-        pos = end.end() if end else len(html)
+        stop = end.end() if end else len(html)
+        tag = html[start.start() : start.end() + 200]
+        if ld_json.search(tag[: max(tag.find(gt), 0)]) and stop - start.start() <= MAX_METADATA_CHARS:
+            pieces.append(html[pos:stop])  # schema.org metadata: the publish date and author live here
+        else:
+            pieces.append(html[pos : start.start()])
+        pos = stop
     pieces.append(html[pos:])
     return blob_re.sub(keep, empty.join(pieces))
 
