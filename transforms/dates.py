@@ -397,12 +397,6 @@ def places_of_dateline(dateline: str, places: Places | None = None) -> list[str]
     return [city.strip(), *([found[1]] if found else [])] if city.strip() else []
 
 
-def dateline_places(paragraphs: list[str], lead: int = LEAD_LINES) -> list[str]:
-    """The locations a dateline in the first paragraphs names, city first."""
-    found = next((d for p in paragraphs[:lead] if (d := find_dateline(p))), None)
-    return found.places if found else []
-
-
 def dateline_for_ner(paragraph: str) -> str:
     """The paragraph with its dateline as NER reads best: places spelled out, no agency or date.
 
