@@ -227,9 +227,9 @@ def default_places() -> Places:
     return load_places(_places_file())
 
 
-# A word of a place name: a capital, then letters, apostrophes, periods or hyphens ("ST.", "D'ALENE",
-# "WINSTON-SALEM", "Tromsø"). Whether it is capitalised is checked after the match.
-PLACE_WORD = r"[^\W\d_][\w'’.\-]*"
+# A word of a place name: a capital, then letters, apostrophes, periods, hyphens or slashes ("ST.",
+# "D'ALENE", "WINSTON-SALEM", "Tromsø", Reuters' "BEIRUT/DUBAI"). Whether it is capitalised is checked after the match.
+PLACE_WORD = r"[^\W\d_][\w'’.\-/]*"
 CONNECTORS = frozenset(
     [
         "de",
@@ -269,6 +269,9 @@ DATELINE = re.compile(
     rf"\s*(?:(?P<dash>{DASH})(?P<rest>.*)|$)",
     re.IGNORECASE | re.DOTALL,
 )
+# A dateline ends within this many characters (the longest: "SALT LAKE CITY, Utah, Sept. 30 (Associated Press) —").
+MAX_DATELINE_CHARS = 120
+DATELINE_END = re.compile(r"[-\u2012-\u2015)/]")  # a dash, the end of "(AP)" or of "/PRNewswire/"
 MAC_PREFIX = re.compile(r"^(Ma?c)([a-z])")
 
 
@@ -291,14 +294,14 @@ class Dateline:
     @property
     def places(self) -> list[str]:
         """Values for the locations facet: the city, then the state, province or country spelled out."""
-        return [self.city, *([self.region_name] if self.region_name else [])]
+        return [*self.city.split("/"), *([self.region_name] if self.region_name else [])]
 
 
 def _title_word(word: str, first: bool) -> str:
     """One word of an all-caps place in title case: "D'ALENE" -> "D'Alene", "JOHN'S" -> "John's"."""
     if not first and word.lower() in CONNECTORS:
         return word.lower()
-    parts = re.split(r"([-'’])", word.lower())
+    parts = re.split(r"([-'’/])", word.lower())
     out = []
     for n, part in enumerate(parts):
         if n and parts[n - 1] in ("'", "’") and part in ("s", ""):
@@ -328,7 +331,10 @@ def find_dateline(paragraph: str, places: Places | None = None) -> Dateline | No
     """
     if not paragraph or not paragraph[0].isalpha() or not paragraph[0].isupper():
         return None
-    match = DATELINE.match(paragraph[:300])
+    head = paragraph[:MAX_DATELINE_CHARS]
+    if len(paragraph) > MAX_DATELINE_CHARS and not DATELINE_END.search(head):
+        return None  # most body paragraphs: no dash or agency near the start, skip the full match
+    match = DATELINE.match(head)
     if not match:
         return None
     places = places or default_places()
@@ -394,7 +400,7 @@ def places_of_dateline(dateline: str, places: Places | None = None) -> list[str]
     """Locations of a dateline field value: "Springfield, Ill." -> ["Springfield", "Illinois"]."""
     city, _, region = dateline.partition(",")
     found = (places or default_places()).regions.get(_place_key(region)) if region.strip() else None
-    return [city.strip(), *([found[1]] if found else [])] if city.strip() else []
+    return [*city.strip().split("/"), *([found[1]] if found else [])] if city.strip() else []
 
 
 def dateline_for_ner(paragraph: str) -> str:

@@ -171,6 +171,7 @@ def test_parse_date_fast_paths_agree_with_dateparser(text):
         ("LONDON 2015-05-12", "London", ["London"]),
         ("WASHINGTON (AP) —", "Washington", ["Washington"]),
         ("THE HAGUE (ANP) - Police said.", "The Hague", ["The Hague"]),
+        ("BEIRUT/DUBAI (Reuters) - Banks reopened.", "Beirut/Dubai", ["Beirut", "Dubai"]),
     ],
 )
 def test_wire_datelines(paragraph, dateline, places):
