@@ -102,3 +102,14 @@ def test_token_f1():
     assert token_f1("", "") == 1.0
     assert token_f1("dog", "cat") == 0.0
     assert 0.6 < token_f1("東京都は晴れ", "東京都は雨") < 0.9
+
+
+def test_a_brief_that_favor_precision_misses_gets_trafilaturas_defaults():
+    # A CMS "brief" template that wraps the whole story in <header>: favor_precision drops it as page chrome.
+    story = "The paper mill on River Road will close in June after 90 years, its owner told the 140 workers on Friday."
+    html = (
+        f"<html><body><nav><a href='/'>Home</a></nav><header class='entry-header'><p>{story}</p></header></body></html>"
+    )
+    assert "paper mill" not in (trafilatura.extract(html, favor_precision=True) or "")
+    page = extract_page(html)
+    assert page is not None and page.paragraphs == [story]
