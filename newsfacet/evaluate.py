@@ -110,6 +110,7 @@ class Evaluation:
     datelines: Accuracy = field(default_factory=Accuracy)
     mentioned_dates: Counts = field(default_factory=Counts)
     misses: dict[str, list[str]] = field(default_factory=dict)
+    wire: dict[str, Any] = field(default_factory=dict)  # datelines and HTML bodies, see wire_report
 
     def miss(self, key: str, message: str) -> None:
         """Record one thing the pipeline got wrong on one article."""
@@ -148,6 +149,7 @@ class Evaluation:
                 "mentioned_dates": self.mentioned_dates.as_dict(),
             },
             "misses": self.misses,
+            **self.wire,
         }
 
 
@@ -435,6 +437,7 @@ def evaluate(gold_dir: Path = DEFAULT_GOLD_DIR) -> Evaluation:
         score_boilerplate(ev, key, answer, _items(doc, rejects_by_key.get(key, [])))
         score_entities(ev, key, answer, doc)
         score_dates(ev, key, answer, doc)
+    ev.wire = wire_report(gold_dir)
     return ev
 
 
@@ -483,12 +486,200 @@ def format_report(ev: Evaluation, width: int = 110) -> str:
     """The table, the notes and the per-article misses as plain text."""
     console = Console(file=io.StringIO(), width=width, color_system=None, highlight=False)
     console.print(report_table(ev))
+    if ev.wire:
+        console.print(wire_table(ev.wire))
     for note in ev.notes:
         console.print(f"note: {note}", markup=False, soft_wrap=True)
     for key, misses in ev.misses.items():
         console.print(f"\n{key}", markup=False, soft_wrap=True)
         for message in misses:
             console.print(f"  - {message}", markup=False, soft_wrap=True)
+    for miss in ev.wire.get("datelines", {}).get("misses", []):
+        console.print(f"dateline miss: {miss}", markup=False, soft_wrap=True)
     output = console.file
     assert isinstance(output, io.StringIO)
     return output.getvalue()
+
+
+# --- datelines: the parser alone on hand-written dateline openings (tests/fixtures/gold/datelines.toml) ---
+DATELINE_GOLD = "datelines.toml"
+
+
+@dataclass
+class DatelineScores:
+    """Exact dateline accuracy and city-location accuracy over the dateline gold set."""
+
+    exact: Accuracy = field(default_factory=Accuracy)
+    positives: Accuracy = field(default_factory=Accuracy)
+    negatives: Accuracy = field(default_factory=Accuracy)
+    locations: Accuracy = field(default_factory=Accuracy)
+    misses: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Figures for JSON."""
+        return {
+            "exact": self.exact.as_dict(),
+            "with_dateline": self.positives.as_dict(),
+            "without_dateline": self.negatives.as_dict(),
+            "locations": self.locations.as_dict(),
+            "misses": self.misses,
+        }
+
+
+def score_dateline_gold(path: Path) -> DatelineScores:
+    """Parse each gold opening paragraph; exact match of the dateline field and of the places it adds."""
+    import tomllib
+
+    from transforms.dates import find_dateline
+
+    scores = DatelineScores()
+    with path.open("rb") as fh:
+        cases = tomllib.load(fh)["case"]
+    for case in cases:
+        found = find_dateline(case["text"])
+        got = found.text if found else ""
+        ok = got == case["dateline"]
+        scores.exact.score(ok)
+        (scores.positives if case["dateline"] else scores.negatives).score(ok)
+        places = found.places if found else []
+        scores.locations.score(places == case["locations"])
+        if not ok or places != case["locations"]:
+            scores.misses.append(f"{_short(case['text'])!r}: got {got!r} {places}, expected {case['dateline']!r}")
+    return scores
+
+
+# --- HTML bodies: ours against trafilatura alone (tests/fixtures/gold/html-bodies.toml) ---
+HTML_GOLD = "html-bodies.toml"
+UNSPACED_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f\u0e80-\u0eff]")
+EDGE_MARKS = re.compile(r"^[\W_]+|[\W_]+$")
+
+
+def body_tokens(text: str) -> Counter[str]:
+    """Bag of tokens: case-folded words without edge punctuation; CJK and Thai count by character."""
+    tokens: Counter[str] = Counter()
+    for chunk in unicodedata.normalize("NFKC", text).casefold().split():
+        if UNSPACED_CHAR.search(chunk):
+            tokens.update(c for c in chunk if c.isalnum() or UNSPACED_CHAR.match(c))
+        elif word := EDGE_MARKS.sub("", chunk):
+            tokens[word] += 1
+    return tokens
+
+
+def token_f1(got: str, want: str) -> float:
+    """Bag-of-tokens F1 of an extracted body against the gold body (1.0 when both are empty)."""
+    have, gold = body_tokens(got), body_tokens(want)
+    if not have and not gold:
+        return 1.0
+    common = sum((have & gold).values())
+    if not common:
+        return 0.0
+    precision, recall = common / sum(have.values()), common / sum(gold.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+@dataclass
+class HtmlPageScore:
+    """One page: our indexed body and trafilatura's own extraction, each scored against the gold body."""
+
+    page: str
+    ours: float
+    trafilatura: float
+    outcome: str  # "indexed" or the reason the page was left out
+
+
+def page_with_script(data: bytes, script_bytes: int) -> bytes:
+    """The page with a script block of the given size in its head (a bundled app's state, say)."""
+    blob = b"<script>window.__STATE__ = '" + b"a1b2c3d4" * (script_bytes // 8) + b"';</script>"
+    at = data.lower().find(b"</head>")
+    return data[:at] + blob + data[at:] if at >= 0 else blob + data
+
+
+def our_body(name: str, data: bytes) -> tuple[str, str]:
+    """Our body for a page (reader, then cleaning, as ingest does) and "indexed" or the reason it is not."""
+    import tempfile
+
+    from readers import ReaderError, read_file
+    from transforms.clean import clean_frame, load_rules
+    from transforms.records import articles_to_frame
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        try:
+            articles = list(read_file(path))
+        except ReaderError as exc:
+            return "", str(exc).split(": ", 1)[-1]
+    cleaned = clean_frame(articles_to_frame(articles), load_rules(CONFIG_DIR / "boilerplate.toml"))
+    if cleaned.frame.empty:
+        return "", ", ".join(r["reason"] for r in cleaned.rejects) or "dropped"
+    return "\n".join(p for paras in cleaned.frame["paragraphs"] for p in paras), "indexed"
+
+
+def score_html_bodies(path: Path) -> list[HtmlPageScore]:
+    """Body F1 of ours and of trafilatura.extract (its defaults) on every gold page."""
+    import tomllib
+
+    import trafilatura
+
+    with path.open("rb") as fh:
+        pages = tomllib.load(fh)["page"]
+    scores: list[HtmlPageScore] = []
+    for page in pages:
+        file = (path.parent / page["path"]).resolve()
+        if not file.is_file():
+            continue
+        data = file.read_bytes()
+        label = file.name
+        if page.get("script_bytes"):
+            data = page_with_script(data, int(page["script_bytes"]))
+            label += f" + {int(page['script_bytes']) / 1e6:.0f} MB <script>"
+        gold = page["body"].strip()
+        ours, outcome = our_body(file.name, data)
+        theirs = trafilatura.extract(data) or ""
+        scores.append(HtmlPageScore(label, token_f1(ours, gold), token_f1(theirs, gold), outcome))
+    return scores
+
+
+def wire_report(gold_dir: Path = DEFAULT_GOLD_DIR) -> dict[str, Any]:
+    """The dateline and HTML sections as JSON-ready data (empty when their gold files are absent)."""
+    out: dict[str, Any] = {}
+    if (gold_dir / DATELINE_GOLD).is_file():
+        out["datelines"] = score_dateline_gold(gold_dir / DATELINE_GOLD).as_dict()
+    if (gold_dir / HTML_GOLD).is_file():
+        pages = score_html_bodies(gold_dir / HTML_GOLD)
+        out["html_bodies"] = {
+            "pages": [asdict(p) for p in pages],
+            "mean_f1_ours": _round(sum(p.ours for p in pages) / len(pages)) if pages else None,
+            "mean_f1_trafilatura": _round(sum(p.trafilatura for p in pages) / len(pages)) if pages else None,
+        }
+    return out
+
+
+def wire_table(report: dict[str, Any]) -> Table:
+    """The dateline and HTML sections as one rich table."""
+    table = Table(title="datelines and HTML bodies")
+    for col in ("category", "measure", "value", "counts"):
+        table.add_column(col)
+    if "datelines" in report:
+        d = report["datelines"]
+        for n, (key, name) in enumerate(
+            [
+                ("exact", "dateline exact"),
+                ("with_dateline", "openings with a dateline"),
+                ("without_dateline", "openings without one"),
+                ("locations", "city/region locations exact"),
+            ]
+        ):
+            a = d[key]
+            table.add_row("datelines" if n == 0 else "", name, _pct(a["accuracy"]), f"{a['correct']}/{a['total']}")
+    if "html_bodies" in report:
+        h = report["html_bodies"]
+        for n, page in enumerate(h["pages"]):
+            table.add_row(
+                "HTML body F1" if n == 0 else "",
+                page["page"],
+                f"{page['ours']:.3f} (trafilatura {page['trafilatura']:.3f})",
+                page["outcome"],
+            )
+        table.add_row("", "mean", f"{h['mean_f1_ours']:.3f} (trafilatura {h['mean_f1_trafilatura']:.3f})", "")
+    return table

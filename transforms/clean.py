@@ -15,6 +15,7 @@ from pathlib import Path
 import ftfy
 import pandas as pd
 
+from transforms.dates import find_dateline
 from transforms.stats import StageResult
 
 STAGE = "clean"
@@ -133,6 +134,20 @@ class FurnitureIndex:
         return len(text.split()) <= self.max_words and self.counts[(source, paragraph_key(text))] >= self.min_articles
 
 
+def _is_dateline(text: str, result: StageResult) -> bool:
+    """True for a dateline-shaped paragraph ("LONDON 2015-05-12", "WASHINGTON (AP) —"): it recurs in a
+    source's articles like furniture, but its place is what the story is about."""
+    if find_dateline(text) is None:
+        return False
+    result.counts["datelines_kept"] += 1
+    return True
+
+
+def first_title_line(paragraphs: list[str]) -> int | None:
+    """Index of the paragraph that is a plain-text dump's title: the first that does not open with a dateline."""
+    return next((n for n, p in enumerate(paragraphs) if find_dateline(p) is None), None)
+
+
 def clean_paragraphs(
     paragraphs: list[str],
     rules: BoilerplateRules,
@@ -152,13 +167,13 @@ def clean_paragraphs(
             result.reject(source_file, STAGE, "trailer", text)
             continue
         reason = boilerplate_reason(text, rules)
-        if reason is None and furniture is not None and furniture(text):
+        key = paragraph_key(text)
+        if reason is None and furniture is not None and furniture(text) and not _is_dateline(text, result):
             reason = "site_furniture"
         if reason:
             result.reject(source_file, STAGE, reason, text)
             continue
-        key = paragraph_key(text)
-        if key in seen:
+        if key in seen and not _is_dateline(text, result):
             result.reject(source_file, STAGE, "repeated_paragraph", text)
             continue
         seen.add(key)
@@ -195,9 +210,13 @@ def clean_frame(frame: pd.DataFrame, rules: BoilerplateRules, furniture: Furnitu
     out["title"] = [normalize_text(t or "") for t in out["title"]]
     # Plain-text dumps carry the title as their first line: take the first
     # paragraph that survived cleaning, so a share-button line is never the title.
-    needs_title = (out["title"] == "") & out["paragraphs"].map(bool)
-    out.loc[needs_title, "title"] = out.loc[needs_title, "paragraphs"].map(lambda p: p[0])
-    out.loc[needs_title, "paragraphs"] = out.loc[needs_title, "paragraphs"].map(lambda p: p[1:])
+    # A dateline paragraph ("LONDON 2015-05-12") printed above the headline is not the title.
+    titles, bodies = [], []
+    for title, paras in zip(out["title"], out["paragraphs"], strict=True):
+        at = first_title_line(paras) if title == "" else None
+        titles.append(paras[at] if at is not None else title)
+        bodies.append([*paras[:at], *paras[at + 1 :]] if at is not None else paras)
+    out["title"], out["paragraphs"] = titles, bodies
     empty = ~out["paragraphs"].map(bool)
     for src in out.loc[empty, "source_file"]:
         result.reject(src, STAGE, "no_article_text", "")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
+import tomllib
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 from dateparser.date import DateDataParser
@@ -23,17 +27,14 @@ DATE_FORMS = [
 ]
 ANY_DATE = "(?:" + "|".join(DATE_FORMS) + ")"
 LABELLED_DATE = re.compile(
-    rf"\b(?:publish(?:ed)?(?:\s+(?:date|on))?|posted(?:\s+on)?|date)\s*:?\s*(?P<date>{ANY_DATE})", re.IGNORECASE
+    rf"\b(?P<label>publish(?:ed)?(?:\s+(?:date|on))?|posted(?:\s+on)?|date)\s*(?P<colon>:)?\s*(?P<date>{ANY_DATE})",
+    re.IGNORECASE,
 )
 # Only when nothing says when the story was first published.
 UPDATED_DATE = re.compile(
-    rf"\b(?:updated|last updated|modified)\s*(?:on|at)?\s*:?\s*(?P<date>{ANY_DATE})", re.IGNORECASE
+    rf"\b(?P<label>updated|last updated|modified)\s*(?:on|at)?\s*(?P<colon>:)?\s*(?P<date>{ANY_DATE})", re.IGNORECASE
 )
 BARE_DATE = re.compile(rf"\b(?P<date>{ANY_DATE})\b")
-# "SOCHI, Russia —", "WASHINGTON (Reuters) -", "NEW YORK —"
-DATELINE = re.compile(
-    r"^(?P<city>[A-Z][A-Z.'\- ]{1,40}?)(?:,\s*(?P<region>[A-Z][\w.'\- ]{1,40}?))?\s*(?:\([^)]{1,40}\))?\s*[\u2014\u2013-]{1,2}\s"
-)
 NUMBER_WORDS = r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|few|many|some)"
 DURATION = re.compile(
     rf"^(?:about |nearly |almost |more than |less than |over |under |the past |the last |the next )?"
@@ -106,39 +107,313 @@ def _parse_common_date(text: str) -> datetime | None:
     return None
 
 
-def find_publish_date(metadata_date: str | None, texts: list[str], lead: int = 3, raw_text: str = "") -> str | None:
-    """Publish date: metadata first, then a labelled date anywhere, then a date in the first paragraphs.
+# --- publish date -------------------------------------------------------------------------------
+# A label counts when it reads like one: capitalised ("Published", "Publish Date"), followed by a
+# colon, or first on its line or after a separator. "the study, published May 3, 2019, found" is a
+# date mentioned in a sentence of the body, not the story's own.
+LABEL_SEPARATOR = re.compile(r"(?:^|[|·•/\u2014\u2013-])\s*$")
+LEADING_WEEKDAY = r"(?:(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)(?:day)?\.?,?\s+)?"
+# A full date that opens a line of the lead: "May 14, 2024", "Tuesday, 12 May 2015 —", "12 May 2015 08:30".
+# (RFC 822 first: its own weekday belongs to the date.)
+DATE_AT_START = re.compile(rf"^(?:(?P<date>{ANY_DATE})|{LEADING_WEEKDAY}(?P<later>{ANY_DATE}))\b", re.IGNORECASE)
+LEAD_LINES = 3
 
-    raw_text is searched for a labelled date too: cleaning drops "Posted on ..." lines as boilerplate.
+
+def _labelled(pattern: re.Pattern[str], text: str) -> str | None:
+    """The first date in text that a label such as "Published" or "Updated" names."""
+    for match in pattern.finditer(text):
+        label = match.group("label")
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        before = text[line_start : match.start()]
+        reads_as_label = label[0].isupper() or match.group("colon") or LABEL_SEPARATOR.search(before)
+        if reads_as_label and (parsed := parse_date(match.group("date"))):
+            return parsed
+    return None
+
+
+def _date_leading(line: str) -> str | None:
+    """A full date that opens a line of the lead (a date later in the line belongs to a sentence)."""
+    match = DATE_AT_START.match(line.strip())
+    return parse_date(match.group("date") or match.group("later")) if match else None
+
+
+def find_publish_date(
+    metadata_date: str | None,
+    texts: list[str],
+    lead: int = LEAD_LINES,
+    raw_text: str = "",
+    labelled: list[str] | None = None,
+) -> str | None:
+    """Publish date from evidence only: metadata, a labelled date, a full date in the dateline or lead.
+
+    texts are the article's body paragraphs; labelled holds more texts searched for a labelled date
+    only (title, captions); raw_text, the text before cleaning, is searched for labels too (cleaning
+    drops "Posted on ..." lines) and for a date line at its top. A bare year, a copyright year or a
+    date inside a sentence of the body never counts.
     """
     if metadata_date:
         parsed = parse_date(metadata_date)
         if parsed:
             return parsed
     for label in (LABELLED_DATE, UPDATED_DATE):
-        for text in [*texts, raw_text]:
-            match = label.search(text)
-            if match and (parsed := parse_date(match.group("date"))):
+        for text in [*(labelled or []), *texts, raw_text]:
+            if parsed := _labelled(label, text):
                 return parsed
-    for text in texts[:lead]:
-        match = BARE_DATE.search(text)
-        if match and (parsed := parse_date(match.group("date"))):
+    return lead_date(texts[:lead], raw_text)
+
+
+def lead_date(paragraphs: list[str], raw_text: str = "") -> str | None:
+    """A full date in the dateline of the first paragraphs, or standing alone at the start of one."""
+    for paragraph in paragraphs:
+        found = find_dateline(paragraph)
+        if found and found.date and (parsed := parse_date(found.date)):
+            return parsed
+        if parsed := _date_leading(paragraph):
+            return parsed
+    raw_lines = [line for line in (raw_text[:4000].splitlines()) if line.strip()][: LEAD_LINES + 3]
+    for line in raw_lines:
+        if parsed := _date_leading(line):
             return parsed
     return None
 
 
-def parse_dateline(paragraph: str) -> str | None:
-    """The place a story was filed from: "SOCHI, Russia — ..." -> "Sochi, Russia"."""
-    match = DATELINE.match(paragraph)
+# --- datelines ----------------------------------------------------------------------------------
+def _places_file() -> Path:
+    # the same rule as newsfacet.settings.CONFIG_DIR, without importing it: transforms stay standalone
+    return Path(os.environ.get("NEWSFACET_CONFIG_DIR", Path(__file__).resolve().parents[1] / "config")) / "places.toml"
+
+
+def _place_key(text: str) -> str:
+    return " ".join(text.casefold().replace("’", "'").split())
+
+
+@dataclass(frozen=True)
+class Places:
+    """The place table of config/places.toml: region spellings, countries, stand-alone cities, agencies."""
+
+    regions: dict[str, tuple[str, str]]  # folded printed form -> (form to print, full name for locations)
+    cities: dict[str, str]  # folded -> spelling
+    agencies: frozenset[str]
+    not_places: frozenset[str]
+
+
+def load_places(path: Path) -> Places:
+    """Read config/places.toml."""
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+        regions: dict[str, tuple[str, str]] = {}
+        for table in ("us_states", "canadian_provinces", "other_regions"):
+            for name, abbreviations in raw[table].items():
+                for form in [name, *abbreviations]:
+                    regions.setdefault(_place_key(form), (form, name))
+        for name in raw["countries"]["names"]:
+            regions.setdefault(_place_key(name), (name, name))
+        for form, name in raw["countries"]["variants"].items():
+            regions.setdefault(_place_key(form), (form, name))
+        return Places(
+            regions=regions,
+            cities={_place_key(c): c for c in raw["cities"]["names"]},
+            agencies=frozenset(_place_key(a) for a in raw["agencies"]["names"]),
+            not_places=frozenset(_place_key(w) for w in raw["not_places"]["words"]),
+        )
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{path}: not a valid place table ({type(exc).__name__}: {exc})") from None
+
+
+@lru_cache(maxsize=1)
+def default_places() -> Places:
+    """The place table under the config folder, read once."""
+    return load_places(_places_file())
+
+
+# A word of a place name: a capital, then letters, apostrophes, periods, hyphens or slashes ("ST.",
+# "D'ALENE", "WINSTON-SALEM", "Tromsø", Reuters' "BEIRUT/DUBAI"). Whether it is capitalised is checked after the match.
+PLACE_WORD = r"[^\W\d_][\w'’.\-/]*"
+CONNECTORS = frozenset(
+    [
+        "de",
+        "da",
+        "do",
+        "dos",
+        "das",
+        "del",
+        "della",
+        "di",
+        "du",
+        "la",
+        "le",
+        "les",
+        "el",
+        "al",
+        "am",
+        "an",
+        "der",
+        "den",
+        "van",
+        "von",
+        "y",
+        "upon",
+        "sur",
+        "en",
+    ]
+)
+MONTH_DAY = rf"{MONTHS}\s+\d{{1,2}}(?:,?\s+\d{{4}})?"
+DATELINE_DATE = rf"(?:{MONTH_DAY}|\d{{1,2}}\s+{MONTHS}(?:\s+\d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}})"
+DASH = r"(?:--|[-\u2012\u2013\u2014\u2015])"
+DATELINE = re.compile(
+    rf"^(?P<city>{PLACE_WORD}(?:\s+{PLACE_WORD}){{0,4}}?)"
+    rf"(?:,\s*(?!{MONTHS}\s+\d)(?P<region>{PLACE_WORD}(?:\s+{PLACE_WORD}){{0,3}}?))?"
+    rf"(?:,?\s+(?P<date>{DATELINE_DATE}))?"
+    r"\s*(?:\((?P<agency>[^()]{1,40})\)|/(?P<wire>[A-Za-z][\w ]{1,30})/)?"
+    rf"\s*(?:(?P<dash>{DASH})(?P<rest>.*)|$)",
+    re.IGNORECASE | re.DOTALL,
+)
+# A dateline ends within this many characters (the longest: "SALT LAKE CITY, Utah, Sept. 30 (Associated Press) —").
+MAX_DATELINE_CHARS = 120
+DATELINE_END = re.compile(r"[-\u2012-\u2015)/]")  # a dash, the end of "(AP)" or of "/PRNewswire/"
+MAC_PREFIX = re.compile(r"^(Ma?c)([a-z])")
+
+
+@dataclass(frozen=True)
+class Dateline:
+    """A dateline found at the start of a paragraph."""
+
+    city: str  # title-cased: "Springfield"
+    region: str | None  # as printed, title-cased: "Ill.", "Nova Scotia", "Russia"
+    region_name: str | None  # spelled out for locations: "Illinois"
+    date: str | None  # "March 3", "2015-05-12" as printed
+    agency: str | None
+    end: int  # where the story text starts in the paragraph
+
+    @property
+    def text(self) -> str:
+        """The dateline field: "Springfield, Ill."."""
+        return f"{self.city}, {self.region}" if self.region else self.city
+
+    @property
+    def places(self) -> list[str]:
+        """Values for the locations facet: the city, then the state, province or country spelled out."""
+        return [*self.city.split("/"), *([self.region_name] if self.region_name else [])]
+
+
+def _title_word(word: str, first: bool) -> str:
+    """One word of an all-caps place in title case: "D'ALENE" -> "D'Alene", "JOHN'S" -> "John's"."""
+    if not first and word.lower() in CONNECTORS:
+        return word.lower()
+    parts = re.split(r"([-'’/])", word.lower())
+    out = []
+    for n, part in enumerate(parts):
+        if n and parts[n - 1] in ("'", "’") and part in ("s", ""):
+            out.append(part)  # possessive: "JOHN'S"
+        else:
+            out.append(MAC_PREFIX.sub(lambda m: m.group(1).title() + m.group(2).upper(), part[:1].upper() + part[1:]))
+    return "".join(out)
+
+
+def _is_capitalised(word: str) -> bool:
+    return word[0].isupper()
+
+
+def _all_caps(words: list[str]) -> bool:
+    letters = [c for w in words for c in w if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
+
+
+def find_dateline(paragraph: str, places: Places | None = None) -> Dateline | None:
+    """The dateline that opens a paragraph, when its place is plausible.
+
+    Accepted: "SPRINGFIELD, Ill., March 3 -", "WASHINGTON (AP) —", "Paris, France (AFP) -",
+    "LONDON, March 3 (Reuters) -", a listed city alone ("LONDON —"), and a dateline paragraph on
+    its own ("LONDON 2015-05-12"). The place is plausible when the city is followed by a known state,
+    province or country, an agency, or a month and day, or when it is a listed city; "COAL — prices
+    rose" and "Paris — the city of light" are not datelines.
+    """
+    if not paragraph or not paragraph[0].isalpha() or not paragraph[0].isupper():
+        return None
+    head = paragraph[:MAX_DATELINE_CHARS]
+    if len(paragraph) > MAX_DATELINE_CHARS and not DATELINE_END.search(head):
+        return None  # most body paragraphs: no dash or agency near the start, skip the full match
+    match = DATELINE.match(head)
     if not match:
         return None
-    city = match.group("city").strip()
-    if city != city.upper():  # a dateline city is printed in capitals
+    places = places or default_places()
+    city_words = match.group("city").split()
+    region, date_text, agency = match.group("region"), match.group("date"), match.group("agency")
+    agency = agency or match.group("wire")
+    dash, rest = match.group("dash"), match.group("rest") or ""
+    if not dash and not (date_text or agency):
+        return None  # no dash: only a paragraph that is nothing but a place and a date/agency
+    if dash == "-" and rest and not rest[0].isspace():
+        return None  # "LONDON-based": a hyphen, not a dash
+    body = rest.lstrip(" \u00a0\"'“‘")
+    if body[:1].islower():
+        return None  # "Paris — the city of light": an apposition, not a dateline
+    known_city = places.cities.get(_place_key(match.group("city")))
+    if _place_key(match.group("city")) in places.not_places:
         return None
-    parts = [city.title()]
-    if match.group("region"):
-        parts.append(match.group("region").strip())
-    return ", ".join(parts)
+    if city_words[0].casefold() in ("the", "a", "an") and not known_city:
+        return None  # "The city of Springfield, Ill., announced" (but "THE HAGUE —" is a dateline)
+    if not _is_capitalised(city_words[0]) or not all(_is_capitalised(w) or w.lower() in CONNECTORS for w in city_words):
+        return None
+    caps = _all_caps(city_words)
+    if not caps and any(w.isupper() and len(w) > 3 for w in city_words):
+        return None  # mixed "Springfield ELEMENTARY": neither a printed dateline nor a title
+    region_entry = None
+    if region:
+        region_entry = places.regions.get(_place_key(region))
+        if region_entry is None:
+            return None  # "Apple, Google, March 3 -": the second name is no state, province or country
+    if agency and not (_place_key(agency) in places.agencies or (agency[0].isupper() and len(agency.split()) <= 4)):
+        return None
+    month_day = bool(date_text and re.match(MONTHS, date_text, re.IGNORECASE))
+    if not (region_entry or agency or known_city or (month_day and caps)):
+        return None
+    if not dash and not (caps or known_city or region_entry):
+        return None  # "Posted May 14, 2024" on its own line is a timestamp, not a dateline
+    if known_city:
+        city = known_city
+    elif caps:
+        city = " ".join(_title_word(w, n == 0) for n, w in enumerate(city_words))
+    else:
+        city = " ".join(city_words)
+    printed, full = region_entry if region_entry else (None, None)
+    if region and printed and _place_key(printed) == _place_key(region) and not _all_caps(region.split()):
+        printed = region.strip()  # keep the paper's own spelling ("Nova Scotia", "W. Va.")
+    return Dateline(
+        city=city,
+        region=printed,
+        region_name=full,
+        date=date_text,
+        agency=agency,
+        end=match.start("rest") if dash else len(paragraph),
+    )
+
+
+def parse_dateline(paragraph: str) -> str | None:
+    """The place a story was filed from: "SOCHI, Russia — ..." -> "Sochi, Russia"."""
+    found = find_dateline(paragraph)
+    return found.text if found else None
+
+
+def places_of_dateline(dateline: str, places: Places | None = None) -> list[str]:
+    """Locations of a dateline field value: "Springfield, Ill." -> ["Springfield", "Illinois"]."""
+    city, _, region = dateline.partition(",")
+    found = (places or default_places()).regions.get(_place_key(region)) if region.strip() else None
+    return [*city.strip().split("/"), *([found[1]] if found else [])] if city.strip() else []
+
+
+def dateline_for_ner(paragraph: str) -> str:
+    """The paragraph with its dateline as NER reads best: places spelled out, no agency or date.
+
+    An all-caps dateline ("DOVER, England —") reads as a PERSON to the small model; "Dover, England —"
+    reads as places.
+    """
+    found = find_dateline(paragraph)
+    if found is None:
+        return paragraph
+    rest = paragraph[found.end :].strip()
+    return f"{', '.join(found.places)} \u2014 {rest}" if rest else ", ".join(found.places)
 
 
 @lru_cache(maxsize=64)
@@ -232,16 +507,22 @@ def _resolve_with_dateparser(phrase: str, base: date) -> str | None:
 
 
 def extract_publish_dates(frame: pd.DataFrame) -> StageResult:
-    """Fill published_at and dateline; runs before dedupe so clusters can prefer the earliest copy."""
+    """Fill published_at and dateline; runs before dedupe so clusters can prefer the earliest copy.
+
+    published_at comes only from evidence (see find_publish_date); an article without any keeps none
+    and is counted as published_missing.
+    """
     out = frame.copy()
     result = StageResult(out)
     out["published_at"] = [
-        find_publish_date(meta, [title, *caps, *paras], raw_text=raw or "")
+        find_publish_date(meta, list(paras), raw_text=raw or "", labelled=[title, *caps])
         for meta, title, caps, paras, raw in zip(
             out["published_at"], out["title"], out["captions"], out["paragraphs"], out["raw_text"], strict=True
         )
     ]
-    out["dateline"] = [next((d for p in paras[:3] if (d := parse_dateline(p))), None) for paras in out["paragraphs"]]
+    out["dateline"] = [
+        next((d for p in paras[:LEAD_LINES] if (d := parse_dateline(p))), None) for paras in out["paragraphs"]
+    ]
     result.counts["published_found"] += int(out["published_at"].notna().sum())
     result.counts["published_missing"] += int(out["published_at"].isna().sum())
     result.counts["datelines"] += int(out["dateline"].notna().sum())

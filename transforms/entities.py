@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from transforms.clean import BoilerplateRules, strip_credits
-from transforms.dates import DATELINE
+from transforms.dates import dateline_for_ner, places_of_dateline
 from transforms.fields import ENTITY_FIELDS
 from transforms.ner import NerFn, ner_cache_key
 from transforms.stats import StageResult
@@ -134,9 +134,8 @@ def canonical_entities(mentions: list[tuple[str, str]], cfg: EntityConfig) -> di
 
 
 def ner_texts(paragraphs: list[str], captions: list[str], rules: BoilerplateRules) -> list[str]:
-    """The texts of one article that NER reads: body without its dateline, captions without credits."""
-    # An all-caps dateline ("DOVER, England —") reads as a PERSON to the small model.
-    body = [DATELINE.sub("", paragraphs[0]), *paragraphs[1:]] if paragraphs else []
+    """The texts of one article that NER reads: body with its dateline spelled out, captions without credits."""
+    body = [dateline_for_ner(paragraphs[0]), *paragraphs[1:]] if paragraphs else []
     return [*body, *(c for c in (strip_credits(c, rules) for c in captions) if c)]
 
 
@@ -177,11 +176,14 @@ def extract_entities(
                 mentions[owner].append((text, label))
     out = frame.copy()
     canon = [canonical_entities(m, cfg) for m in mentions]
-    # NER never sees the dateline (it is cut off, see ner_texts), but its city is a place of the story
+    # the dateline's city and spelled-out state or country are places of the story, whatever NER made of them
+    # (the small model reads "Port Ellen, Scotland —" as a person)
     for entities, dateline in zip(canon, out["dateline"] if "dateline" in out else [None] * len(out), strict=True):
-        city = dateline.split(",")[0].strip() if isinstance(dateline, str) else ""
-        if city and city not in entities["locations"]:
-            entities["locations"].insert(0, city)
+        for place in reversed(places_of_dateline(dateline) if isinstance(dateline, str) else []):
+            entities["persons"] = [v for v in entities["persons"] if v != place]
+            entities["organizations"] = [v for v in entities["organizations"] if v != place]
+            if place not in entities["locations"]:
+                entities["locations"].insert(0, place)
     result = StageResult(out)
     for field_name in ENTITY_FIELDS:
         out[field_name] = [c[field_name] for c in canon]

@@ -166,3 +166,63 @@ def test_absurdly_long_article_is_rejected_not_fatal(rules):
     result = clean_frame(articles_to_frame([long, fine]), rules)
     assert list(result.frame["source_file"]) == ["ok.txt"]
     assert result.counts["dropped_article_too_long"] == 1 and result.counts["articles_total"] == 2
+
+
+@pytest.mark.parametrize("dateline", ["LONDON 2015-05-12", "WASHINGTON (AP) \u2014", "BOSTON, March 3 (Reuters) -"])
+def test_a_dateline_paragraph_is_never_furniture(rules, dateline):
+    from transforms.clean import FurnitureIndex
+
+    furniture = FurnitureIndex(min_articles=5)
+    arts = [
+        Article(
+            source_file=f"{i}.txt",
+            source="wire",
+            title=f"Story {i}",
+            paragraphs=[dateline, f"Story {i} body, which differs in every article.", "Wire Service: all the news."],
+        )
+        for i in range(6)
+    ]
+    result = clean_frame(articles_to_frame(arts), rules, furniture)
+    assert all(paras[0] == dateline for paras in result.frame["paragraphs"])
+    assert all("Wire Service: all the news." not in paras for paras in result.frame["paragraphs"])
+    assert result.counts["dropped_site_furniture"] == 6  # the slogan still goes
+    assert result.counts["datelines_kept"] == 6
+
+
+def test_a_repeated_dateline_paragraph_is_kept(rules):
+    art = Article(source_file="a.txt", title="T", paragraphs=["LONDON 2015-05-12", "Body.", "LONDON 2015-05-12"])
+    result = clean_frame(articles_to_frame([art]), rules)
+    assert result.frame.iloc[0]["paragraphs"] == ["LONDON 2015-05-12", "Body.", "LONDON 2015-05-12"]
+
+
+def test_a_dateline_above_the_headline_is_not_the_title(rules):
+    art = Article(source_file="a.txt", paragraphs=["LONDON 2015-05-12", "Talks resume in London", "Body text."])
+    row = clean_frame(articles_to_frame([art]), rules).frame.iloc[0]
+    assert row["title"] == "Talks resume in London"
+    assert row["paragraphs"] == ["LONDON 2015-05-12", "Body text."]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Published in 1998, the novel sold two million copies.",
+        "Modified crops are banned in the country.",
+        "Updated plans will be shown to residents on Monday.",
+        "Copyright rules for AI training were tightened in 2024.",
+    ],
+)
+def test_boilerplate_rules_do_not_eat_sentences(rules, sentence):
+    assert boilerplate_reason(sentence, rules) is None
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Published 4 March 2024 | Updated 5 March 2024",
+        "Posted by Dana Whitfield on May 14, 2024",
+        "Updated 3 hours ago",
+        "Last updated at 10:32 GMT, Tuesday 14 May 2024",
+    ],
+)
+def test_timestamp_lines_are_still_dropped(rules, line):
+    assert boilerplate_reason(line, rules) == "timestamp"
