@@ -87,20 +87,26 @@ def _speaks_tls(url: str) -> bool:
         return False
 
 
-def explain_failure(exc: Exception, url: str, settings: Settings) -> str:
-    """One line saying why the cluster at url did not answer: TLS trust, credentials or reachability."""
-    where = f"Elasticsearch at {redact_url(url)}"
-    if isinstance(exc, es_exceptions.AuthenticationException):
-        if settings.elasticsearch_api_key:
-            return f"{where} refused the API key (HTTP 401)"
-        if settings.elasticsearch_username:
-            return f"{where} refused the username/password (HTTP 401)"
-        return (
-            f"{where} asks for credentials: set ELASTICSEARCH_API_KEY, or ELASTICSEARCH_USERNAME and "
-            "ELASTICSEARCH_PASSWORD, or ELASTICSEARCH_SECRET_BLOCK"
-        )
+def _credentials_problem(exc: Exception, where: str, settings: Settings) -> str | None:
+    """A 401 or 403, said in terms of the credential settings that were (or were not) given."""
     if isinstance(exc, es_exceptions.AuthorizationException):
         return f"{where} accepted the credentials but does not allow this user that request (HTTP 403)"
+    if not isinstance(exc, es_exceptions.AuthenticationException):
+        return None
+    block = settings.elasticsearch_secret_block
+    source = f" from Prefect Secret block {block!r}" if block else ""
+    if settings.elasticsearch_api_key:
+        return f"{where} refused the API key{source} (HTTP 401)"
+    if settings.elasticsearch_username:
+        return f"{where} refused the username/password{source} (HTTP 401)"
+    return (
+        f"{where} asks for credentials: set ELASTICSEARCH_API_KEY, or ELASTICSEARCH_USERNAME and "
+        "ELASTICSEARCH_PASSWORD, or ELASTICSEARCH_SECRET_BLOCK"
+    )
+
+
+def _tls_problem(exc: Exception, url: str, settings: Settings) -> str | None:
+    """A failed TLS handshake, said in terms of the certificate and the trust settings."""
     cert = f"TLS: the certificate of {redact_url(url)}"
     for cause in _causes(exc):
         if isinstance(cause, ssl.SSLCertVerificationError):
@@ -116,11 +122,21 @@ def explain_failure(exc: Exception, url: str, settings: Settings) -> str:
         if "Fingerprints did not match" in str(cause):
             return f"{cert} does not match ELASTICSEARCH_FINGERPRINT"
         if isinstance(cause, ssl.SSLError) and cause.reason in ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE"):
-            return f"{where} does not speak HTTPS: use an http:// URL"
+            return f"Elasticsearch at {redact_url(url)} does not speak HTTPS: use an http:// URL"
+    return None
+
+
+def explain_failure(exc: Exception, url: str, settings: Settings) -> str:
+    """One line saying why the cluster at url did not answer: credentials, TLS trust or reachability."""
+    where = f"Elasticsearch at {redact_url(url)}"
+    problem = _credentials_problem(exc, where, settings) or _tls_problem(exc, url, settings)
+    if problem:
+        return problem
+    # Elasticsearch drops a plain-HTTP request on its HTTPS port without an answer; find out if that is why
     if isinstance(exc, es_exceptions.ConnectionError):
-        for host in url.split(","):
-            if urlsplit(host.strip()).scheme == "http" and _speaks_tls(host.strip()):
-                return f"{where} speaks HTTPS: use an https:// URL"
+        hosts = [h.strip() for h in url.split(",")]
+        if any(urlsplit(h).scheme == "http" and _speaks_tls(h) for h in hosts):
+            return f"{where} speaks HTTPS: use an https:// URL"
     return f"{where} is not reachable ({type(exc).__name__})"
 
 
