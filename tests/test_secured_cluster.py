@@ -187,6 +187,7 @@ def failure_env(front: SecuredFront, case: str, node_url: str = "") -> tuple[dic
     ca = {"ELASTICSEARCH_CA_CERTS": str(front.ca_file)}
     url = {"ELASTICSEARCH_URL": front.basic_url}
     cert = f"newsfacet: TLS: the certificate of {front.basic_url}"
+    block = save_secret_block({"api_key": front.api_key[::-1]}) if case == "wrong_api_key_in_block" else ""
     return {
         "wrong_ca": (
             {**url, **basic, "ELASTICSEARCH_CA_CERTS": str(front.wrong_ca_file)},
@@ -208,6 +209,10 @@ def failure_env(front: SecuredFront, case: str, node_url: str = "") -> tuple[dic
         "wrong_api_key": (
             {**ca, "ELASTICSEARCH_URL": front.api_key_url, "ELASTICSEARCH_API_KEY": front.api_key[::-1]},
             f"newsfacet: Elasticsearch at {front.api_key_url} refused the API key (HTTP 401)",
+        ),
+        "wrong_api_key_in_block": (
+            {**ca, "ELASTICSEARCH_URL": front.api_key_url, "ELASTICSEARCH_SECRET_BLOCK": block},
+            f"newsfacet: Elasticsearch at {front.api_key_url} refused the API key from Prefect Secret block {block!r}",
         ),
         "missing_api_key": (
             {**ca, "ELASTICSEARCH_URL": front.api_key_url},
@@ -237,6 +242,7 @@ FAILURES = [
     "wrong_fingerprint",
     "wrong_password",
     "wrong_api_key",
+    "wrong_api_key_in_block",
     "missing_api_key",
     "plain_http",
     "https_to_plain_node",
