@@ -1,4 +1,4 @@
-"""The Elasticsearch client, built from settings; fails with one line when the cluster is away."""
+"""The Elasticsearch client, built from settings; one line saying why when the cluster is away or refuses us."""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def _credentials_problem(exc: Exception, where: str, settings: Settings) -> str 
     source = f" from Prefect Secret block {block!r}" if block else ""
     if settings.elasticsearch_api_key:
         return f"{where} refused the API key{source} (HTTP 401)"
-    if settings.elasticsearch_username:
+    if settings.elasticsearch_username and settings.elasticsearch_password:
         return f"{where} refused the username/password{source} (HTTP 401)"
     return (
         f"{where} asks for credentials: set ELASTICSEARCH_API_KEY, or ELASTICSEARCH_USERNAME and "
