@@ -440,9 +440,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Packages whose errors already say in one line what went wrong; their tracebacks only with --debug
+# Client errors that connect() and the load task already turn into one line of their own.
+EXPLAINED_LIBRARIES = ("elastic_transport", "elasticsearch")
+
+
+class _NoExplainedTraceback(logging.Filter):
+    """Drop the traceback Prefect and elastic_transport attach to a log record of an explained error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, NewsfacetError) or type(exc).__module__.split(".")[0] in EXPLAINED_LIBRARIES:
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _quiet_known_errors() -> None:
+    """Without --debug, a failed flow run logs the one-line reason, not a traceback (tracebacks only with --debug)."""
+    for name in ("prefect.flow_runs", "prefect.task_runs", "elastic_transport.transport"):
+        logging.getLogger(name).addFilter(_NoExplainedTraceback())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = build_parser().parse_args(argv)
+    if not args.debug:
+        _quiet_known_errors()
     func: Callable[[argparse.Namespace], int] = args.func
     quiet_console(args.verbose or args.debug or args.command == "serve")  # a worker's console is its log
     use_local_prefect()
