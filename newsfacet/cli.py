@@ -187,7 +187,9 @@ def cmd_setup(args: argparse.Namespace) -> int:
         from search.kibana import import_saved_objects
 
         headers = {}
-        if settings.elasticsearch_username and settings.elasticsearch_password:
+        if settings.elasticsearch_api_key:  # Kibana takes the same API key as Elasticsearch
+            headers["Authorization"] = "ApiKey " + settings.elasticsearch_api_key.get_secret_value()
+        elif settings.elasticsearch_username and settings.elasticsearch_password:
             import base64
 
             token = f"{settings.elasticsearch_username}:{settings.elasticsearch_password.get_secret_value()}"
