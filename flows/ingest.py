@@ -201,7 +201,11 @@ def ingest(params: IngestParams) -> dict[str, Any]:
     alias = params.alias or settings.alias
     chunk_size = params.batch_size or settings.chunk_size
     cfg = load_transform_config(
-        CONFIG_DIR, settings.spacy_model, ner_processes(params.n_process, settings), settings.nlp_batch_size
+        CONFIG_DIR,
+        settings.spacy_model,
+        ner_processes(params.n_process, settings),
+        settings.nlp_batch_size,
+        tuple(settings.ner_models().items()),
     )
     paths, label = resolve_inputs(params)
     es = connect(settings)

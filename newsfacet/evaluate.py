@@ -236,7 +236,9 @@ def run_pipeline(
     from transforms.pipeline import enrich_chunk, load_transform_config, prepare_chunk
 
     settings = get_settings()
-    cfg = load_transform_config(CONFIG_DIR, settings.spacy_model, 1, settings.nlp_batch_size)
+    cfg = load_transform_config(
+        CONFIG_DIR, settings.spacy_model, 1, settings.nlp_batch_size, tuple(settings.ner_models().items())
+    )
     ingested_at = datetime.now(UTC).isoformat(timespec="seconds")
 
     def run(chunks: list[list[Any]]) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
