@@ -7,9 +7,24 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
+from search.schema import index_body
+
 FACETS = ("persons", "organizations", "locations", "source", "language", "dateline", "misc", "authors")
-DEFAULT_FACETS = ("persons", "organizations", "locations", "source")
-TEXT_FIELDS = ["title^3", "body", "captions"]
+DEFAULT_FACETS = ("persons", "organizations", "locations", "source", "language")
+BOOSTS = {"title": 3}
+
+
+def text_fields() -> list[str]:
+    """The searched fields: title, body and captions, each with its per-language sub-fields from the mapping."""
+    properties = index_body()["mappings"]["properties"]
+    fields = []
+    for name in ("title", "body", "captions"):
+        boost = f"^{BOOSTS[name]}" if name in BOOSTS else ""
+        fields += [f"{name}{boost}", *(f"{name}.{sub}{boost}" for sub in properties[name].get("fields", {}))]
+    return fields
+
+
+TEXT_FIELDS = text_fields()
 
 
 @dataclass
@@ -49,7 +64,14 @@ def build_body(req: SearchRequest) -> dict[str, Any]:
         "aggs": aggs,
         "size": req.size,
         "track_total_hits": True,
-        "highlight": {"fields": {"title": {}, "body": {"fragment_size": 160, "number_of_fragments": 2}}},
+        "highlight": {
+            "fields": {
+                "title": {},
+                "title.*": {},
+                "body": {"fragment_size": 160, "number_of_fragments": 2},
+                "body.*": {"fragment_size": 160, "number_of_fragments": 2},
+            }
+        },
         "_source": {"excludes": ["paragraphs", "body"]},
     }
     if req.collapse:
@@ -68,7 +90,8 @@ def search_articles(es: Elasticsearch, alias: str, req: SearchRequest) -> dict[s
             "published_at": h["_source"].get("published_at"),
             "source": h["_source"].get("source"),
             "cluster_id": h["_source"].get("cluster_id"),
-            "highlight": [frag for frags in h.get("highlight", {}).values() for frag in frags],
+            # one fragment can come from body and from body.<lang>: keep it once
+            "highlight": list(dict.fromkeys(frag for frags in h.get("highlight", {}).values() for frag in frags)),
         }
         for h in resp["hits"]["hits"]
     ]
