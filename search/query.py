@@ -8,10 +8,23 @@ from typing import Any
 from elasticsearch import ApiError, BadRequestError, Elasticsearch
 
 from newsfacet.errors import QuerySyntaxError
+from search.schema import index_body
 from transforms.fields import DEFAULT_FACETS, FACETS, SEARCH_FIELDS
 
-TEXT_FIELDS = list(SEARCH_FIELDS)
-__all__ = ["DEFAULT_FACETS", "FACETS", "SearchRequest", "build_body", "search_articles"]
+
+def text_fields() -> list[str]:
+    """The searched fields from the registry, each with its per-language sub-fields from the mapping."""
+    properties = index_body()["mappings"]["properties"]
+    fields = []
+    for spec in SEARCH_FIELDS:
+        name, _, boost = spec.partition("^")
+        suffix = f"^{boost}" if boost else ""
+        fields += [spec, *(f"{name}.{sub}{suffix}" for sub in properties[name].get("fields", {}))]
+    return fields
+
+
+TEXT_FIELDS = text_fields()
+__all__ = ["DEFAULT_FACETS", "FACETS", "SearchRequest", "build_body", "search_articles", "text_fields"]
 
 
 @dataclass
@@ -51,7 +64,14 @@ def build_body(req: SearchRequest) -> dict[str, Any]:
         "aggs": aggs,
         "size": req.size,
         "track_total_hits": True,
-        "highlight": {"fields": {"title": {}, "body": {"fragment_size": 160, "number_of_fragments": 2}}},
+        "highlight": {
+            "fields": {
+                "title": {},
+                "title.*": {},
+                "body": {"fragment_size": 160, "number_of_fragments": 2},
+                "body.*": {"fragment_size": 160, "number_of_fragments": 2},
+            }
+        },
         "_source": {"excludes": ["paragraphs", "body"]},
     }
     if req.collapse:
@@ -87,7 +107,8 @@ def search_articles(es: Elasticsearch, alias: str, req: SearchRequest) -> dict[s
             "published_at": h["_source"].get("published_at"),
             "source": h["_source"].get("source"),
             "cluster_id": h["_source"].get("cluster_id"),
-            "highlight": [frag for frags in h.get("highlight", {}).values() for frag in frags],
+            # one fragment can come from body and from body.<lang>: keep it once
+            "highlight": list(dict.fromkeys(frag for frags in h.get("highlight", {}).values() for frag in frags)),
         }
         for h in resp["hits"]["hits"]
     ]

@@ -24,8 +24,9 @@ def run() -> tuple[Evaluation, dict[str, dict], list[dict[str, str]]]:
     original = module.run_pipeline
 
     def spy(articles: list, notes: list[str] | None = None) -> tuple[list[dict], list[dict[str, str]]]:
-        captured["out"] = original(articles, notes)
-        return captured["out"]  # type: ignore[return-value]
+        out = original(articles, notes)
+        captured.setdefault("out", out)  # the first run is the main gold set; the multilingual one follows
+        return out
 
     module.run_pipeline = spy
     try:
@@ -140,3 +141,15 @@ def test_cli_json(capsys: pytest.CaptureFixture[str], run: tuple[Evaluation, dic
     data = json.loads(capsys.readouterr().out)
     assert {"boilerplate", "dedup", "entities", "dates"} <= data.keys()
     assert data["dedup"]["exact_duplicates"]["correct"] == 1
+
+
+def test_multilingual_section(run: tuple[Evaluation, dict, list]) -> None:
+    """The multilingual gold (tests/fixtures/multilingual): every language right, no NER where no model runs."""
+    ev, _, _ = run
+    ml = ev.multilingual
+    assert ml is not None and len(ml.articles) == 7
+    assert ml.language.correct == ml.language.total == 7
+    assert ml.no_model_clean.correct == ml.no_model_clean.total == 4
+    assert ml.published_at.correct == ml.published_at.total == 3
+    assert ml.french.entities["persons"].recall is not None and ml.french.entities["persons"].recall >= 0.75
+    assert "multilingual" in ev.to_dict() and "multilingual" in format_report(ev)

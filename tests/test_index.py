@@ -147,7 +147,7 @@ def test_search_filters_ranges_collapse_and_json(es, alias, capsys):
 
 
 def test_bad_filter_is_one_line(alias, capsys):
-    assert main(["search", "--alias", alias, "--filter", "nonsense"]) == 1
+    assert main(["search", "--alias", alias, "--filter", "nonsense"]) == 2  # a usage error
     err = capsys.readouterr().err.strip()
     assert err.startswith("newsfacet: --filter takes FACET=VALUE") and "\n" not in err
 

@@ -22,7 +22,7 @@ RECORDS = "___records___"
 # Keys whose value names one field that gets aggregated, sorted or used as a time axis.
 AGGREGATED_FIELD_KEYS = {"sourceField", "timeFieldName", "timeField", "breakdownField", "fieldName", "field"}
 # Facets the dashboard exists to show; the walker must find them, so the field test cannot pass vacuously.
-EXPECTED_AGGREGATED = {"persons", "organizations", "locations", "source", "published_at"}
+EXPECTED_AGGREGATED = {"persons", "organizations", "locations", "source", "language", "published_at"}
 EXPECTED_COLUMNS = {"title", "source", "persons", "organizations", "locations", "dateline"}
 
 

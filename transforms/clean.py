@@ -37,16 +37,29 @@ class BoilerplateRules:
     short_max_words: int
     trailer: re.Pattern[str]
     credit: re.Pattern[str]
+    # language (ISO 639-1) -> the shared rules plus that language's [lang.<code>] rules
+    by_language: dict[str, BoilerplateRules] = field(default_factory=dict, compare=False)
+
+    def for_language(self, language: str | None) -> BoilerplateRules:
+        """The rules for an article in `language`: its own plus the shared ones, or the shared ones alone."""
+        return self.by_language.get(language or "", self)
 
 
 def _alternation(patterns: list[str]) -> str:
     return "|".join(f"(?:{p})" for p in patterns)
 
 
-def load_rules(path: Path) -> BoilerplateRules:
-    """Read and compile the boilerplate rules file."""
-    with path.open("rb") as fh:
-        raw = tomllib.load(fh)
+def _merged(shared: dict, scoped: dict) -> dict:
+    """The shared rule tables with a language's patterns added to the same keys."""
+    merged = {table: dict(values) for table, values in shared.items() if table != "lang"}
+    for table, values in scoped.items():
+        target = merged.setdefault(table, {})
+        for key, patterns in values.items():
+            target[key] = patterns if key == "max_words" else [*target.get(key, []), *patterns]
+    return merged
+
+
+def _compile_rules(raw: dict) -> BoilerplateRules:
     flags = re.IGNORECASE
     short = dict(raw["short"])
     max_words = int(short.pop("max_words"))
@@ -57,6 +70,16 @@ def load_rules(path: Path) -> BoilerplateRules:
         trailer=re.compile(_alternation(raw["trailer"]["headings"]), flags),
         credit=re.compile(_alternation(raw["caption"]["credits"]), flags),
     )
+
+
+def load_rules(path: Path) -> BoilerplateRules:
+    """Read and compile the boilerplate rules file; [lang.<code>] tables add rules for one language."""
+    with path.open("rb") as fh:
+        raw = tomllib.load(fh)
+    rules = _compile_rules(raw)
+    for language, scoped in raw.get("lang", {}).items():
+        rules.by_language[language] = _compile_rules(_merged(raw, scoped))
+    return rules
 
 
 def normalize_text(text: str) -> str:
@@ -198,11 +221,16 @@ def clean_frame(frame: pd.DataFrame, rules: BoilerplateRules, furniture: Furnitu
     if furniture is not None:
         for source, paras in zip(sources, normalized, strict=True):
             furniture.observe(source, paras)
+    languages = frame["language"] if "language" in frame else [None] * len(frame)
     cleaned = [
         clean_paragraphs(
-            paras, rules, result, src, partial(furniture.is_furniture, source) if furniture is not None else None
+            paras,
+            rules.for_language(language),
+            result,
+            src,
+            partial(furniture.is_furniture, source) if furniture is not None else None,
         )
-        for paras, src, source in zip(normalized, frame["source_file"], sources, strict=True)
+        for paras, src, source, language in zip(normalized, frame["source_file"], sources, languages, strict=True)
     ]
     out = frame.copy()
     out["paragraphs"] = [p for p, _ in cleaned]

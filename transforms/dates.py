@@ -69,20 +69,85 @@ WEEKDAY_PHRASE = re.compile(
     r"^(?P<last>last |this )?(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)$"
 )
 DAY_WORDS = {"today": 0, "yesterday": -1, "tomorrow": 1}
+# Languages whose dates the English fast paths and patterns read; any other goes to dateparser in its language.
+ENGLISH = (None, "", "en", "und")
+# Dates as other languages write them: "12 mai 2015", "1er mai 2015", "12. Mai 2015", "12 de mayo de 2015",
+# "12 мая 2015", "12.05.2015", "2015年5月12日" (the month word is checked by dateparser, not here).
+LOCAL_DATE_FORMS = [
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?",
+    r"\d{1,2}(?:er|º|°)?\.?\s+(?:de\s+)?[^\W\d_]{3,12}\.?\s+(?:de\s+)?\d{4}",
+    r"\d{1,2}\.\d{1,2}\.\d{4}",
+    r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日",
+]
+LOCAL_DATE = "(?:" + "|".join(LOCAL_DATE_FORMS) + ")"
+LOCAL_LABELLED_DATE = re.compile(
+    r"(?:publié|mis en ligne|veröffentlicht|erschienen|publicado|опубликовано|发布(?:时间|于)?|公開)"
+    rf"(?:\s+(?:le|am|el|on))?\s*[:：]?\s*(?P<date>{LOCAL_DATE})",
+    re.IGNORECASE,
+)
+# Chinese and Japanese dates follow a place name with no space between ("北京2015年5月12日电").
+LOCAL_BARE_DATE = re.compile(rf"(?<!\w)(?P<date>{LOCAL_DATE})|(?P<cjk>{LOCAL_DATE_FORMS[-1]})")
+DOTTED_DATE = re.compile(r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})")
+# Date phrases that other languages' NER models do not tag (spaCy's fr/de/es models have no DATE label).
+RELATIVE_WORDS = {
+    "fr": r"avant-hier|hier|aujourd'hui|demain|(?:la semaine|le mois|l'an|l'année) (?:dernière?|prochaine?|passée?)"
+    r"|(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)(?: dernier)?",
+    "de": r"vorgestern|gestern|heute|morgen|(?:letzte|vergangene|nächste)[nr]? (?:Woche|Monat|Jahr)"
+    r"|(?:am )?(?:Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag)",
+    "es": r"anteayer|ayer|hoy|mañana|(?:la semana|el mes|el año) (?:pasad[oa]|próxim[oa])"
+    r"|(?:el )?(?:lunes|martes|miércoles|jueves|viernes|sábado|domingo)(?: pasado)?",
+}
+DATE_MENTION = {
+    language: re.compile(rf"(?<!\w)(?:{LOCAL_DATE}|{words})(?!\w)", re.IGNORECASE)
+    for language, words in RELATIVE_WORDS.items()
+}
 
 
-def parse_date(text: str) -> str | None:
-    """An ISO 8601 string for an absolute date, keeping the time only when the text has one."""
-    parsed = _parse_common_date(text.strip()) or _strict_parser().get_date_data(text).date_obj
+def parse_date(text: str, language: str | None = None) -> str | None:
+    """An ISO 8601 string for an absolute date, keeping the time only when the text has one.
+
+    language (ISO 639-1) is the article's: month names in other languages go to dateparser in that language.
+    """
+    if language in ENGLISH:
+        parsed = _parse_common_date(text.strip()) or _strict_parser().get_date_data(text).date_obj
+    else:
+        parsed = _parse_neutral_date(text.strip()) or _strict_parser(language).get_date_data(text).date_obj
     if parsed is None or parsed.year < MIN_YEAR:  # 0001-01-01 is a CMS placeholder, not a date
         return None
     has_time = bool(re.search(r"\d{1,2}:\d{2}", text))
     return parsed.isoformat() if has_time else parsed.date().isoformat()
 
 
+@lru_cache(maxsize=32)
+def _strict_parser(language: str | None = "en") -> DateDataParser:
+    # English second: metadata dates of a foreign article are often written by an English CMS
+    return DateDataParser(languages=_languages(language, "en"), settings={"STRICT_PARSING": True})
+
+
+@lru_cache(maxsize=64)
+def _languages(language: str | None, *more: str) -> list[str]:
+    """dateparser's languages for an article language; English when dateparser does not know it."""
+    known = language if language and language not in ENGLISH and language in _dateparser_languages() else None
+    return list(dict.fromkeys([c for c in (known, *more) if c])) or ["en"]
+
+
 @lru_cache(maxsize=1)
-def _strict_parser() -> DateDataParser:
-    return DateDataParser(languages=["en"], settings={"STRICT_PARSING": True})
+def _dateparser_languages() -> frozenset[str]:
+    from dateparser.data import languages_info
+
+    return frozenset(languages_info.language_order)
+
+
+def _parse_neutral_date(text: str) -> datetime | None:
+    """ISO 8601, RFC 822 and 12.05.2015 (day first wherever dots separate the parts)."""
+    if match := DOTTED_DATE.fullmatch(text):
+        try:
+            return datetime(int(match.group("year")), int(match.group("month")), int(match.group("day")))
+        except ValueError:
+            return None
+    if re.match(r"\d{4}-\d{2}-\d{2}", text) or text[:3].lower() in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+        return _parse_common_date(text)
+    return None
 
 
 def _parse_common_date(text: str) -> datetime | None:
@@ -143,18 +208,29 @@ def find_publish_date(
     lead: int = LEAD_LINES,
     raw_text: str = "",
     labelled: list[str] | None = None,
+    language: str | None = None,
 ) -> str | None:
     """Publish date from evidence only: metadata, a labelled date, a full date in the dateline or lead.
 
     texts are the article's body paragraphs; labelled holds more texts searched for a labelled date
     only (title, captions); raw_text, the text before cleaning, is searched for labels too (cleaning
     drops "Posted on ..." lines) and for a date line at its top. A bare year, a copyright year or a
-    date inside a sentence of the body never counts.
+    date inside a sentence of the body never counts. A non-English article (language) is searched for its
+    language's forms first ("Publié le 12 mai 2015").
     """
     if metadata_date:
-        parsed = parse_date(metadata_date)
+        parsed = parse_date(metadata_date, language)
         if parsed:
             return parsed
+    if language not in ENGLISH:
+        for pattern, where in (
+            (LOCAL_LABELLED_DATE, [*(labelled or []), *texts, raw_text]),
+            (LOCAL_BARE_DATE, texts[:lead]),
+        ):
+            for text in where:
+                match = pattern.search(text)
+                if match and (parsed := parse_date(match.group("date") or match.group("cjk"), language)):
+                    return parsed
     for label in (LABELLED_DATE, UPDATED_DATE):
         for text in [*(labelled or []), *texts, raw_text]:
             if parsed := _labelled(label, text):
@@ -417,19 +493,27 @@ def dateline_for_ner(paragraph: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _parser_for(base: date) -> DateDataParser:
-    # building a DateDataParser costs far more than a parse; one per publish date is enough
+def _parser_for(base: date, language: str | None = "en") -> DateDataParser:
+    # building a DateDataParser costs far more than a parse; one per publish date (and language) is enough
     settings = {**PARSER_SETTINGS, "RELATIVE_BASE": datetime.combine(base, datetime.min.time())}
-    return DateDataParser(languages=["en"], settings=settings)
+    return DateDataParser(languages=_languages(language), settings=settings)
 
 
 @lru_cache(maxsize=65536)
-def resolve_mentioned_date(text: str, base: date) -> str | None:
+def resolve_mentioned_date(text: str, base: date, language: str | None = None) -> str | None:
     """An ISO date at its granularity ("2015-05-12", "2015-02" or "2015").
 
     A phrase that names no year ("February", "Tuesday", "May 12") means its most recent occurrence on
     or before base; "last/next month", "yesterday" and the like count from base; a full date stays as is.
+    A non-English phrase ("hier", "12. Mai") goes to dateparser in the article's language.
     """
+    if language not in ENGLISH:
+        phrase = " ".join(text.strip().split())
+        if base.year < MIN_YEAR:
+            return None
+        if re.fullmatch(r"\d{4}", phrase):
+            return phrase
+        return _resolve_with_dateparser(phrase, base, language)
     phrase = " ".join(text.strip().lower().split())
     for prefix in ("on ", "in ", "the ", "since ", "until ", "by "):
         phrase = phrase.removeprefix(prefix)
@@ -487,8 +571,8 @@ def _resolve_common(phrase: str, base: date) -> str | None:
     return None
 
 
-def _resolve_with_dateparser(phrase: str, base: date) -> str | None:
-    data = _parser_for(base).get_date_data(phrase)
+def _resolve_with_dateparser(phrase: str, base: date, language: str | None = "en") -> str | None:
+    data = _parser_for(base, language).get_date_data(phrase)
     if data.date_obj is None:
         return None
     found = data.date_obj.date()
@@ -514,10 +598,17 @@ def extract_publish_dates(frame: pd.DataFrame) -> StageResult:
     """
     out = frame.copy()
     result = StageResult(out)
+    languages = out["language"] if "language" in out else [None] * len(out)
     out["published_at"] = [
-        find_publish_date(meta, list(paras), raw_text=raw or "", labelled=[title, *caps])
-        for meta, title, caps, paras, raw in zip(
-            out["published_at"], out["title"], out["captions"], out["paragraphs"], out["raw_text"], strict=True
+        find_publish_date(meta, list(paras), raw_text=raw or "", labelled=[title, *caps], language=language)
+        for meta, title, caps, paras, raw, language in zip(
+            out["published_at"],
+            out["title"],
+            out["captions"],
+            out["paragraphs"],
+            out["raw_text"],
+            languages,
+            strict=True,
         )
     ]
     out["dateline"] = [
@@ -529,19 +620,30 @@ def extract_publish_dates(frame: pd.DataFrame) -> StageResult:
     return result
 
 
+def find_date_mentions(paragraphs: list[str], language: str) -> list[str]:
+    """Date phrases in a fr/de/es article: full dates ("12 mai 2015") and relative words ("hier")."""
+    pattern = DATE_MENTION.get(language)
+    return [m.group(0) for text in paragraphs for m in pattern.finditer(text)] if pattern else []
+
+
 def resolve_mentioned_dates(frame: pd.DataFrame) -> StageResult:
     """Turn NER's DATE mentions (column date_mentions) into ISO dates resolved against published_at."""
     out = frame.copy()
     result = StageResult(out)
     mentioned: list[list[str]] = []
-    for pub, phrases in zip(out["published_at"], out["date_mentions"], strict=True):
+    languages = out["language"] if "language" in out else [None] * len(out)
+    for pub, phrases, paras, language in zip(
+        out["published_at"], out["date_mentions"], out["paragraphs"], languages, strict=True
+    ):
         base = date.fromisoformat(pub[:10]) if isinstance(pub, str) else None
         dates: list[str] = []
+        if language in DATE_MENTION and not phrases:  # the language's NER model tags no DATE: find them here
+            phrases = find_date_mentions(paras, language)
         for phrase in phrases:
             if base is None and not re.search(r"\d{4}", phrase):
                 result.counts["dropped_relative_without_base"] += 1
                 continue  # a relative date means nothing without a publish date
-            value = resolve_mentioned_date(phrase, base or date.max)
+            value = resolve_mentioned_date(phrase, base or date.max, language)
             if value:
                 dates.append(value)
             else:

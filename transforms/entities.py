@@ -14,7 +14,7 @@ import pandas as pd
 from transforms.clean import BoilerplateRules, strip_credits
 from transforms.dates import dateline_for_ner, places_of_dateline
 from transforms.fields import ENTITY_FIELDS
-from transforms.ner import NerFn, ner_cache_key
+from transforms.ner import NerFn, NerForModel, local_ner, ner_cache_key
 from transforms.stats import StageResult
 
 STAGE = "entities"
@@ -30,6 +30,9 @@ FIELD_BY_LABEL = {
     "WORK_OF_ART": "misc",
     "LAW": "misc",
     "LANGUAGE": "misc",
+    # spaCy's French, Spanish, German... pipelines (WikiNER labels): LOC and ORG as above
+    "PER": "persons",
+    "MISC": "misc",
 }
 LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 POSSESSIVE = re.compile(r"(?:['\u2019]s?)$")
@@ -148,6 +151,14 @@ def chunk_texts(frame: pd.DataFrame, rules: BoilerplateRules) -> list[tuple[int,
     ]
 
 
+def article_models(frame: pd.DataFrame, model: str, models: Mapping[str, str] | None) -> list[str]:
+    """The NER model of each article: `model` for all without `models`, else its language's ("" for none)."""
+    if models is None:
+        return [model] * len(frame)
+    languages = frame["language"] if "language" in frame else [None] * len(frame)
+    return [models.get(language or "", "") for language in languages]
+
+
 def extract_entities(
     frame: pd.DataFrame,
     ner: NerFn,
@@ -155,20 +166,34 @@ def extract_entities(
     rules: BoilerplateRules,
     cache: Mapping[str, list[list[str]]] | None = None,
     model: str = "",
+    models: Mapping[str, str] | None = None,
+    ner_for: NerForModel | None = None,
 ) -> tuple[StageResult, dict[str, list[list[str]]]]:
-    """Run NER over the chunk's texts not in cache, in one call of `ner`; fill the entity columns.
+    """Run NER over the chunk's texts not in cache, one call per model; fill the entity columns.
 
+    Without `models`, every text goes through `ner` (the runtime of `model`). With `models` (language ->
+    model), each article goes through its `language`'s model, and an article whose language has none
+    gets no entities (counted as no_model_<lang>); `ner` serves `model`, ner_for(m) any other model.
     Returns the stage result and the new cache entries (key -> [[text, label], ...]).
     """
     cache = cache or {}
-    owned = [(i, text, ner_cache_key(model, text)) for i, text in chunk_texts(frame, rules)]
-    # each distinct uncached text runs once, however many articles share it
-    todo = list(dict.fromkeys((key, text) for _, text, key in owned if key not in cache))
-    found = ner([text for _, text in todo]) if todo else []
-    fresh: dict[str, list[list[str]]] = {key: ents for (key, _), ents in zip(todo, found, strict=True)}
+    row_models = article_models(frame, model, models)
+    owned = [
+        (i, text, row_models[i], ner_cache_key(row_models[i], text))
+        for i, text in chunk_texts(frame, rules)
+        if row_models[i]
+    ]
+    # each distinct uncached text runs once, however many articles share it; texts are grouped by model
+    todo = list(dict.fromkeys((m, key, text) for _, text, m, key in owned if key not in cache))
+    fresh: dict[str, list[list[str]]] = {}
+    for m in dict.fromkeys(m for m, _, _ in todo):
+        group = [(key, text) for tm, key, text in todo if tm == m]
+        run = ner if m == model else (ner_for or local_ner())(m)
+        found = run([text for _, text in group])
+        fresh.update({key: ents for (key, _), ents in zip(group, found, strict=True)})
     mentions: list[list[tuple[str, str]]] = [[] for _ in range(len(frame))]
     date_mentions: list[list[str]] = [[] for _ in range(len(frame))]
-    for owner, _, key in owned:
+    for owner, _, _, key in owned:
         for text, label in cache[key] if key in cache else fresh[key]:
             if label == "DATE":
                 date_mentions[owner].append(text)
@@ -190,7 +215,11 @@ def extract_entities(
         result.counts[f"{field_name}_values"] += sum(len(c[field_name]) for c in canon)
     out["date_mentions"] = date_mentions
     result.counts["texts"] += len(owned)
-    result.counts["texts_from_cache"] += sum(1 for _, _, key in owned if key in cache)
+    result.counts["texts_from_cache"] += sum(1 for _, _, _, key in owned if key in cache)
+    if models is not None:
+        for language, m in zip(frame["language"], row_models, strict=True):
+            if not m:
+                result.counts[f"no_model_{language or 'und'}"] += 1
     result.counts["texts_run_through_ner"] += len(todo)
     result.counts["mentions"] += sum(len(m) for m in mentions)
     return result, fresh

@@ -36,7 +36,7 @@ FIELDS: tuple[DocField, ...] = (
     DocField("authors", "keyword", facet=True),
     DocField("published_at", "date"),
     DocField("ingested_at", "date", derived=True),
-    DocField("language", "keyword", facet=True),
+    DocField("language", "keyword", facet=True, default_facet=True),
     DocField("dateline", "keyword", facet=True),
     DocField("persons", "keyword", facet=True, default_facet=True, entity=True, scored=True),
     DocField("organizations", "keyword", facet=True, default_facet=True, entity=True, scored=True),

@@ -17,6 +17,13 @@ from newsfacet.errors import NerWorkerDied
 NOT_NEEDED = ["tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer"]
 # texts -> one [[mention text, label], ...] per text, in order
 NerFn = Callable[[list[str]], list[list[list[str]]]]
+# model name -> the NER function of that model
+NerForModel = Callable[[str], NerFn]
+
+
+def local_ner(n_process: int = 1, batch_size: int = 64) -> NerForModel:
+    """NER of any model in this process, each model loaded on first use (see load_ner)."""
+    return lambda model: spacy_ner(load_ner(model), n_process, batch_size)
 
 
 @lru_cache(maxsize=4)
@@ -56,7 +63,7 @@ def _pool_worker_ner(model: str, batch_size: int, texts: list[str]) -> list[list
 
 
 class NerPool:
-    """NER in long-lived worker processes that load the model once.
+    """NER in long-lived worker processes that load each model once, on first use.
 
     The flow process keeps reading, cleaning, dating and loading while the workers run the model, so
     NER never waits for the GIL; spaCy's own n_process would restart its workers for every chunk.
@@ -75,13 +82,19 @@ class NerPool:
             for _ in range(self.processes):
                 self._pool.submit(_pool_worker_ner, self.model, self.batch_size, [])
 
-    def __call__(self, texts: list[str]) -> list[list[list[str]]]:
+    def __call__(self, texts: list[str], model: str | None = None) -> list[list[list[str]]]:
+        """Entities of texts through `model` (default: the pool's model); a worker loads a model on first use."""
+        model = model or self.model
         jobs = [texts[i : i + self.job_texts] for i in range(0, len(texts), self.job_texts)]
         try:
-            futures = [self._pool.submit(_pool_worker_ner, self.model, self.batch_size, job) for job in jobs]
+            futures = [self._pool.submit(_pool_worker_ner, model, self.batch_size, job) for job in jobs]
             return [ents for future in futures for ents in future.result()]
         except BrokenProcessPool as exc:  # a worker died, e.g. killed for memory: say so in one line
-            raise NerWorkerDied(f"a NER worker process ({self.model}) died: {exc}") from None
+            raise NerWorkerDied(f"a NER worker process ({model}) died: {exc}") from None
+
+    def for_model(self, model: str) -> NerFn:
+        """The pool as the NER function of one model (each worker keeps one loaded copy per model)."""
+        return lambda texts: self(texts, model)
 
     def close(self) -> None:
         """Stop the workers."""

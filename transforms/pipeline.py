@@ -1,6 +1,6 @@
 """The transform stages over one chunk, in two halves.
 
-prepare: ids -> clean -> publish dates -> dedupe   (cheap, needs run-wide dedupe state: runs in the flow)
+prepare: ids -> language -> clean -> publish dates -> dedupe   (cheap, needs run-wide dedupe state: runs in the flow)
 enrich:  entities -> mentioned dates -> documents  (NER, the expensive part: can run on any worker)
 """
 
@@ -19,8 +19,9 @@ from transforms.clean import BoilerplateRules, FurnitureIndex, clean_frame, load
 from transforms.dates import extract_publish_dates, resolve_mentioned_dates
 from transforms.dedupe import DuplicateIndex, dedupe_articles
 from transforms.documents import assign_ids, to_documents
-from transforms.entities import EntityConfig, chunk_texts, extract_entities, load_entity_config
-from transforms.ner import NerFn, load_ner, ner_cache_key, spacy_ner
+from transforms.entities import EntityConfig, article_models, chunk_texts, extract_entities, load_entity_config
+from transforms.language import detect_languages
+from transforms.ner import NerFn, load_ner, local_ner, ner_cache_key, spacy_ner
 from transforms.records import Article, articles_to_frame
 from transforms.stats import StageResult
 
@@ -34,19 +35,31 @@ class TransformConfig:
     spacy_model: str
     n_process: int = 1
     nlp_batch_size: int = 64
+    # (language, model) pairs; empty: every article goes through spacy_model, whatever its language
+    ner_models: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def models(self) -> dict[str, str] | None:
+        """Language -> NER model, or None when every article uses spacy_model."""
+        return dict(self.ner_models) if self.ner_models else None
 
 
 @lru_cache(maxsize=4)
 def load_transform_config(
-    config_dir: Path, spacy_model: str, n_process: int = 1, nlp_batch_size: int = 64
+    config_dir: Path,
+    spacy_model: str,
+    n_process: int = 1,
+    nlp_batch_size: int = 64,
+    ner_models: tuple[tuple[str, str], ...] = (),
 ) -> TransformConfig:
-    """Read the rule and entity files under config_dir."""
+    """Read the rule and entity files under config_dir; ner_models as in Settings.ner_models()."""
     return TransformConfig(
         rules=load_rules(config_dir / "boilerplate.toml"),
         entities=load_entity_config(config_dir / "entities.toml"),
         spacy_model=spacy_model,
         n_process=n_process,
         nlp_batch_size=nlp_batch_size,
+        ner_models=ner_models,
     )
 
 
@@ -72,14 +85,20 @@ def prepare_chunk(
     duplicates: DuplicateIndex,
     furniture: FurnitureIndex | None = None,
 ) -> StageOutput:
-    """Clean, date and dedupe one chunk; the frame that comes out goes to enrich_chunk."""
+    """Detect languages, clean, date and dedupe one chunk; the frame that comes out goes to enrich_chunk.
+
+    The language is detected on the raw title and paragraphs, before cleaning, so that cleaning can
+    apply the language's boilerplate rules: a few boilerplate lines among ~1000 characters of text
+    rarely outvote the article (see transforms.language).
+    """
     out = StageOutput(frame=articles_to_frame(articles))
     if not articles:
         return out
-    cleaned = clean_frame(assign_ids(articles_to_frame(articles)), cfg.rules, furniture)
+    languages = detect_languages(assign_ids(articles_to_frame(articles)))
+    cleaned = clean_frame(languages.frame, cfg.rules, furniture)
     dated = extract_publish_dates(cleaned.frame)
     deduped = dedupe_articles(dated.frame, duplicates)
-    for stage, result in (("clean", cleaned), ("dates", dated), ("dedupe", deduped)):
+    for stage, result in (("language", languages), ("clean", cleaned), ("dates", dated), ("dedupe", deduped)):
         out.absorb(stage, result)
     out.frame = deduped.frame
     return out
@@ -87,7 +106,8 @@ def prepare_chunk(
 
 def ner_cache_keys(frame: pd.DataFrame, cfg: TransformConfig) -> list[str]:
     """Keys of the NER results a prepared chunk needs, for a cache lookup before enrich_chunk."""
-    return list(dict.fromkeys(ner_cache_key(cfg.spacy_model, text) for _, text in chunk_texts(frame, cfg.rules)))
+    models = article_models(frame, cfg.spacy_model, cfg.models)
+    return list(dict.fromkeys(ner_cache_key(models[i], text) for i, text in chunk_texts(frame, cfg.rules) if models[i]))
 
 
 def enrich_chunk(
@@ -99,13 +119,17 @@ def enrich_chunk(
 ) -> StageOutput:
     """Entities and mentioned dates for a prepared chunk, shaped as index documents.
 
-    ner runs the model (e.g. a NerPool); by default spaCy runs here with cfg.n_process.
+    ner runs the model (e.g. a NerPool, which also serves the other languages' models); by default spaCy
+    runs here with cfg.n_process, each language's model loaded on first use.
     """
     out = StageOutput()
     if frame.empty:
         return out
+    ner_for = getattr(ner, "for_model", None) or local_ner(cfg.n_process, cfg.nlp_batch_size)
     ner = ner or spacy_ner(load_ner(cfg.spacy_model), cfg.n_process, cfg.nlp_batch_size)
-    enriched, out.ner_cache = extract_entities(frame, ner, cfg.entities, cfg.rules, ner_cache, cfg.spacy_model)
+    enriched, out.ner_cache = extract_entities(
+        frame, ner, cfg.entities, cfg.rules, ner_cache, cfg.spacy_model, cfg.models, ner_for
+    )
     mentioned = resolve_mentioned_dates(enriched.frame)
     out.absorb("entities", enriched)
     out.absorb("mentioned_dates", mentioned)

@@ -1,6 +1,14 @@
 package dev.newsfacet.es.plugin;
 
 import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.analysis.cjk.CJKAnalyzer;
+import org.apache.lucene.analysis.de.GermanAnalyzer;
+import org.apache.lucene.analysis.es.SpanishAnalyzer;
+import org.apache.lucene.analysis.fr.FrenchAnalyzer;
+import org.apache.lucene.analysis.it.ItalianAnalyzer;
+import org.apache.lucene.analysis.nl.DutchAnalyzer;
+import org.apache.lucene.analysis.pt.PortugueseAnalyzer;
+import org.apache.lucene.analysis.ru.RussianAnalyzer;
 import org.apache.lucene.analysis.core.KeywordTokenizer;
 import org.apache.lucene.analysis.core.WhitespaceTokenizer;
 import org.apache.lucene.analysis.en.EnglishAnalyzer;
@@ -35,6 +43,10 @@ import java.util.function.Supplier;
  *   <li>{@code GET /} and {@code HEAD /} (normally in the rest-root module), needed by the official clients' info()/ping();</li>
  *   <li>the {@code english} analyzer (normally in analysis-common), prebuilt and configurable
  *       ({@code stopwords}, {@code stopwords_path}, {@code stem_exclusion});</li>
+ *   <li>the prebuilt {@code french}, {@code german}, {@code spanish}, {@code russian}, {@code italian},
+ *       {@code portuguese}, {@code dutch} and {@code cjk} analyzers, from the same Lucene classes as
+ *       analysis-common's (lucene-analysis-common is already on the server's classpath), for the
+ *       per-language sub-fields of the articles mapping;</li>
  *   <li>a few trivial analysis components: {@code keyword} and {@code whitespace} tokenizers,
  *       {@code asciifolding}, {@code porter_stem} and {@code stemmer} (English variants) token filters.</li>
  * </ul>
@@ -65,7 +77,16 @@ public class NewsfacetDevPlugin extends Plugin implements ActionPlugin, Analysis
 
     @Override
     public List<PreBuiltAnalyzerProviderFactory> getPreBuiltAnalyzerProviderFactories() {
-        return List.of(new PreBuiltAnalyzerProviderFactory("english", CachingStrategy.LUCENE, EnglishAnalyzer::new));
+        return List.of(
+            new PreBuiltAnalyzerProviderFactory("english", CachingStrategy.LUCENE, EnglishAnalyzer::new),
+            new PreBuiltAnalyzerProviderFactory("french", CachingStrategy.LUCENE, FrenchAnalyzer::new),
+            new PreBuiltAnalyzerProviderFactory("german", CachingStrategy.LUCENE, GermanAnalyzer::new),
+            new PreBuiltAnalyzerProviderFactory("spanish", CachingStrategy.LUCENE, SpanishAnalyzer::new),
+            new PreBuiltAnalyzerProviderFactory("russian", CachingStrategy.LUCENE, RussianAnalyzer::new),
+            new PreBuiltAnalyzerProviderFactory("italian", CachingStrategy.LUCENE, ItalianAnalyzer::new),
+            new PreBuiltAnalyzerProviderFactory("portuguese", CachingStrategy.LUCENE, PortugueseAnalyzer::new),
+            new PreBuiltAnalyzerProviderFactory("dutch", CachingStrategy.LUCENE, DutchAnalyzer::new),
+            new PreBuiltAnalyzerProviderFactory("cjk", CachingStrategy.LUCENE, CJKAnalyzer::new));
     }
 
     @Override
