@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+BINARY_CONTENT = "binary content in a text file"
+
 
 class ReaderError(Exception):
     """A dump file that cannot be read; the run quarantines it and goes on."""
@@ -10,3 +12,8 @@ class ReaderError(Exception):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+
+
+def binary_content(path: Path) -> ReaderError:
+    """The error for a file that holds NUL bytes where text should be."""
+    return ReaderError(path, BINARY_CONTENT)
