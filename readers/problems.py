@@ -43,8 +43,8 @@ def log_problem(problem: RecordProblem) -> None:
 
 
 def mib(size: int) -> str:
-    """A byte count as the MiB figure messages use."""
-    return f"{size / 2**20:g} MiB"
+    """A byte count as messages show it: MiB with one decimal at most, bytes below 1 MiB."""
+    return f"{round(size / 2**20, 1):g} MiB" if size >= 2**20 else f"{size:,} bytes"
 
 
 @dataclass(frozen=True, slots=True)
