@@ -5,7 +5,6 @@ stays flat whatever the dump size. NER runs in worker processes (NerPool) while 
 prepares and loads the chunks around it.
 """
 
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -19,15 +18,16 @@ from elasticsearch import exceptions as es_exceptions
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE as NO_CACHE
+from prefect.runtime import flow_run
 from pydantic import BaseModel, Field, model_validator
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from newsfacet.locking import alias_lock
 from newsfacet.manifest import DONE, QUARANTINED, Manifest
-from newsfacet.report import RunReport
+from newsfacet.report import DEAD_LETTERS, REJECTS, RunReport, new_run_id
 from newsfacet.settings import CONFIG_DIR, Settings, get_settings, load_sources
-from readers import ReaderError, RecordProblem, discover, read_file
+from readers import ProblemHandler, ReaderError, discover, one_line, read_file
 from search.client import ClusterUnavailable, connect, redact_url, resolve_url
 from search.load import LoadResult, bulk_mode, load_documents
 from search.schema import ensure_index
@@ -82,27 +82,34 @@ class ReadEvent:
     articles_in_file: int = 0
     quarantined: str | None = None
     reason: str | None = None
-    problems: list[RecordProblem] = field(default_factory=list)  # bad records skipped in the file
 
 
 @task(cache_policy=NO_CACHE)
-def read_dumps(paths: list[str], source: str | None, size: int) -> Iterator[ReadEvent]:
-    """Stream every file's articles in chunks of `size`; a bad file is reported, never fatal."""
+def read_dumps(
+    paths: list[str], source: str | None, size: int, max_record_bytes: int, on_problem: ProblemHandler
+) -> Iterator[ReadEvent]:
+    """Stream every file's articles in chunks of `size`; a bad file is reported, never fatal.
+
+    A skipped record goes to on_problem the moment the reader meets it (never collected per file, so
+    millions of bad lines cost no memory). A chunk is also cut at 2 * max_record_bytes characters of
+    text, so a few huge articles cannot fill memory either.
+    """
     chunk: list[Article] = []
+    chunk_chars = 0
     for path in paths:
         count = 0
-        problems: list[RecordProblem] = []
         try:
-            for article in read_file(Path(path), source, on_problem=problems.append):
+            for article in read_file(Path(path), source, on_problem=on_problem, max_record_bytes=max_record_bytes):
                 chunk.append(article)
                 count += 1
-                if len(chunk) >= size:
+                chunk_chars += len(article.raw_text)
+                if len(chunk) >= size or chunk_chars >= 2 * max_record_bytes:
                     yield ReadEvent(articles=chunk)
-                    chunk = []
+                    chunk, chunk_chars = [], 0
         except ReaderError as exc:
-            yield ReadEvent(quarantined=path, reason=exc.reason, problems=problems)
+            yield ReadEvent(quarantined=path, reason=exc.reason)
             continue
-        yield ReadEvent(file_done=path, articles_in_file=count, problems=problems)
+        yield ReadEvent(file_done=path, articles_in_file=count)
     if chunk:
         yield ReadEvent(articles=chunk)
 
@@ -141,14 +148,6 @@ def load(documents: list[dict[str, Any]], alias: str) -> LoadResult:
         raise ClusterUnavailable(
             f"Elasticsearch at {url} stopped answering during the load ({type(exc).__name__})"
         ) from None
-
-
-def _append_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
 
 
 def _wanted(path: Path, manifest: Manifest, since: float | None) -> bool:
@@ -231,7 +230,13 @@ def _run(  # the run itself, under the alias lock
     state_dir = settings.cache_path / "runs"
     with alias_lock(settings.cache_path / "locks", alias, settings.lock_timeout):
         index = ensure_index(es, alias)
-        report = RunReport(alias=alias, index=index)
+        report = RunReport(
+            alias=alias,
+            index=index,
+            run_id=flow_run.get_id() or new_run_id(),
+            state_dir=state_dir,
+            max_problems_per_file=settings.max_problems_per_file,
+        )
         manifest = Manifest(settings.cache_path / "state.sqlite", alias)
         if params.reprocess:
             manifest.forget()
@@ -256,13 +261,13 @@ def _run(  # the run itself, under the alias lock
         def finish(enriched: StageOutput, closes: list[str]) -> None:
             for stage, counts in enriched.counts.items():
                 report.add(stage, counts)
-            _append_jsonl(state_dir / "rejects.jsonl", enriched.rejects)
+            report.write(REJECTS, enriched.rejects)
             manifest.add_ner_results(enriched.ner_cache)
             if enriched.documents:
                 loaded = load(enriched.documents, alias)
                 report.add("load", loaded.counts)
                 report.dead_letters.extend(loaded.dead_letters)
-                _append_jsonl(state_dir / "dead_letters.jsonl", loaded.dead_letters)
+                report.write(DEAD_LETTERS, loaded.dead_letters)
                 manifest.add_fingerprints((d["content_hash"], d["_id"]) for d in enriched.documents)
             # ES has acknowledged every article of these files
             manifest.record_many(((Path(path), read_counts[path]) for path in closes), DONE)
@@ -280,7 +285,7 @@ def _run(  # the run itself, under the alias lock
             furniture.counts.clear()
             for stage, counts in prepared.counts.items():
                 report.add(stage, counts)
-            _append_jsonl(state_dir / "rejects.jsonl", prepared.rejects)
+            report.write(REJECTS, prepared.rejects)
             cached = manifest.ner_results(ner_cache_keys(prepared.frame, cfg))
             # queue this chunk's NER behind the previous chunk's, then load the previous chunk meanwhile:
             # the NER workers never wait for reading, cleaning or loading
@@ -310,15 +315,15 @@ def _run(  # the run itself, under the alias lock
         bar = progress.add_task("files", total=len(todo))
         with bulk_mode(es, index, settings.refresh_interval), progress:
             fully_read: list[str] = []  # files read to the end whose last articles are not submitted yet
-            for event in read_dumps(todo, label, chunk_size):
-                for problem in event.problems:
-                    report.skip_record(problem.path, problem.location, problem.reason)
+            for event in read_dumps(todo, label, chunk_size, settings.max_record_bytes, report.skip_problem):
                 if event.quarantined:
+                    report.file_finished(event.quarantined)
                     report.quarantine(event.quarantined, event.reason or "unreadable")
                     manifest.record(Path(event.quarantined), QUARANTINED, reason=event.reason)
-                    logger.warning("quarantined %s: %s", event.quarantined, event.reason)
+                    logger.warning("quarantined %s: %s", one_line(event.quarantined), one_line(event.reason or ""))
                     progress.advance(bar)
                 elif event.file_done:
+                    report.file_finished(event.file_done)
                     read_counts[event.file_done] = event.articles_in_file
                     report.counts["articles_read"] += event.articles_in_file
                     fully_read.append(event.file_done)
@@ -333,7 +338,6 @@ def _run(  # the run itself, under the alias lock
                 drain()
         manifest.close()
 
-    _append_jsonl(state_dir / "quarantine.jsonl", report.quarantined + report.skipped_records)
     create_markdown_artifact(key="ingest-report", markdown=report.markdown(), description="newsfacet run report")
     logger.info("done: %s", report.one_line())
     return report.as_dict()

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     es_heap: str = "1g"
     near_duplicate_threshold: float = Field(default=0.7, gt=0, le=1)
     furniture_min_articles: int = Field(default=5, ge=2)
+    max_record_bytes: int = Field(default=16 * 2**20, ge=1024)
+    max_problems_per_file: int = Field(default=1000, ge=0)
     keep_versions: int = Field(default=2, ge=0)
     lock_timeout: float = Field(default=600.0, ge=0)
     task_runner: str = "thread"

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from readers.dispatch import read_stream
-from readers.errors import ReaderError
+from readers.errors import ReaderError, one_line
 from readers.problems import MAX_RECORD_BYTES, Origin, ProblemHandler, RecordProblem, log_problem
 from readers.sniff import is_supported
 from transforms.records import Article
@@ -64,4 +64,4 @@ def read_file(
         raise ReaderError(path, exc.strerror or str(exc)) from None
 
 
-__all__ = ["MAX_RECORD_BYTES", "Article", "ProblemHandler", "ReaderError", "RecordProblem", "discover", "read_file"]
+__all__ = ["MAX_RECORD_BYTES", "Article", "ProblemHandler", "ReaderError", "RecordProblem", "discover", "one_line", "read_file"]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from readers.errors import ReaderError
+from readers.errors import ReaderError, one_line
 from transforms.records import Article
 
 LOG = logging.getLogger("newsfacet.readers")
@@ -30,11 +29,6 @@ class RecordProblem:
 
 
 ProblemHandler = Callable[[RecordProblem], None]
-
-
-def one_line(text: str) -> str:
-    """The text as is when printable, else JSON-quoted: a file name with a newline cannot split a log line."""
-    return text if text.isprintable() else json.dumps(text, ensure_ascii=False)
 
 
 def log_problem(problem: RecordProblem) -> None:
