@@ -24,6 +24,22 @@ class SettingsError(Exception):
     """A setting is invalid; the message names the key and where it came from."""
 
 
+def validate_alias_name(value: str) -> str:
+    """The alias name, or ValueError when it is no valid ES alias or could reach into another alias's names."""
+    # ES index names must be lower case and may not start with - _ +; "~" separates an alias from the
+    # names it owns (search/schema.py), so an alias may not contain it; "." and ".." are reserved by ES.
+    if (
+        not value
+        or value != value.lower()
+        or value[0] in "-_+"
+        or value in (".", "..")
+        or any(c in value for c in ' "*\\<|,>/?#:~')
+        or len(value.encode()) > 200
+    ):
+        raise ValueError(f'{value!r} is not a valid alias name (lower case, no spaces or any of \\/*?"<>|,#:~)')
+    return value
+
+
 class Settings(BaseSettings):
     """Every knob newsfacet has; see config/newsfacet.toml for what each means."""
 
@@ -93,10 +109,7 @@ class Settings(BaseSettings):
     @field_validator("alias")
     @classmethod
     def _alias_is_index_name(cls, value: str) -> str:
-        # ES index names must be lower case and may not start with - _ +
-        if not value or value != value.lower() or value[0] in "-_+" or any(c in value for c in ' "*\\<|,>/?#:'):
-            raise ValueError(f"{value!r} is not a valid Elasticsearch alias name")
-        return value
+        return validate_alias_name(value)
 
     @classmethod
     def settings_customise_sources(

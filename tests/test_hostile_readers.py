@@ -91,7 +91,7 @@ def test_json_array_item_over_the_cap_stops_the_file_after_the_good_items(tmp_pa
 
 def test_json_array_with_a_syntax_error_keeps_the_items_before_it(tmp_path):
     path = tmp_path / "export.json"
-    path.write_text("[\n" + json.dumps(record(1), indent=2) + ",\n{\n  \"url\": oops\n}\n]\n")
+    path.write_text("[\n" + json.dumps(record(1), indent=2) + ',\n{\n  "url": oops\n}\n]\n')
     articles, problems = read_all(path)
     assert len(articles) == 1
     assert problems[0].location == "item 2" and problems[0].reason.startswith("malformed JSON")
@@ -99,7 +99,11 @@ def test_json_array_with_a_syntax_error_keeps_the_items_before_it(tmp_path):
 
 def test_cp1252_pretty_json_is_repaired_while_streamed(tmp_path):
     path = tmp_path / "one.json"
-    doc = {"url": "https://x.example/p", "title": "Prices", "text": "A coffee costs £2 now, the café owners said on Monday."}
+    doc = {
+        "url": "https://x.example/p",
+        "title": "Prices",
+        "text": "A coffee costs £2 now, the café owners said on Monday.",
+    }
     path.write_bytes(json.dumps(doc, indent=2, ensure_ascii=False).encode("cp1252"))
     (article,), problems = read_all(path)
     assert problems == [] and "£2" in article.raw_text and "café" in article.raw_text
