@@ -64,4 +64,13 @@ def read_file(
         raise ReaderError(path, exc.strerror or str(exc)) from None
 
 
-__all__ = ["MAX_RECORD_BYTES", "Article", "ProblemHandler", "ReaderError", "RecordProblem", "discover", "one_line", "read_file"]
+__all__ = [
+    "MAX_RECORD_BYTES",
+    "Article",
+    "ProblemHandler",
+    "ReaderError",
+    "RecordProblem",
+    "discover",
+    "one_line",
+    "read_file",
+]
