@@ -30,11 +30,14 @@ DOUBLED_QUOTE = re.compile(r'[^"\s,;\t|]""[^"\s,;\t|]|""""')
 
 def _dialect(sample: str, name: str) -> type[csv.Dialect]:
     """The delimiter the sample says (spreadsheets in many locales use ';' or tabs), RFC 4180 quoting."""
+    header = sample.splitlines()[0] if sample.strip() else ""
+    counts = {d: header.count(d) for d in DELIMITERS}
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
     except csv.Error:
-        header = sample.splitlines()[0] if sample.strip() else ""
-        counts = {d: header.count(d) for d in DELIMITERS}
+        delimiter = None
+    if delimiter is None or (not counts[delimiter] and any(counts.values())):
+        # the sniffer found none, or one the header row never uses: the header's own separator decides
         default = "\t" if PurePosixPath(name).suffix.lower() == ".tsv" else ","
         delimiter = max(counts, key=counts.__getitem__) if any(counts.values()) else default
     # The sniffer turns doublequote off whenever its sample shows no "" pair, which loses rows of a
