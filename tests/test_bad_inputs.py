@@ -252,9 +252,10 @@ def test_hostile_files_beside_good_ones(es, alias, tmp_path, cache_dir, monkeypa
     _zip_with_bad_utf8_name(dump / "bundle.zip")
     (dump / "name\nwith newline.txt").write_text(GOOD_TEXT.replace("Ferry", "Newline"))
     (dump / "empty\nname.txt").write_bytes(b"")
-    # the same text as good/g0000.txt with other spacing (so another id), read after it: one reject
+    # the text of good/g0000.txt without its last full stop: the same content hash, another id, and
+    # shorter, so dedupe keeps the original and rejects this one
     (dump / "zz").mkdir()
-    (dump / "zz" / "dup.txt").write_text((dump / "good" / "g0000.txt").read_text().replace("\n\n", "\n \n\n"))
+    (dump / "zz" / "dup.txt").write_text((dump / "good" / "g0000.txt").read_text().rstrip().removesuffix(".") + "\n")
 
     report = run_flow([dump], alias)
     run_id = report["run_id"]
