@@ -71,6 +71,8 @@ class LineDecoder:
 
     def decode(self, line: bytes) -> str:
         """One line as text; raises ReaderError for binary content."""
+        if line.isascii() and b"\x00" not in line:
+            return line.decode("ascii")  # the common case, without the stray-byte scan
         if looks_binary(line):
             raise binary_content(self.path)
         line = line.removeprefix(codecs.BOM_UTF8)

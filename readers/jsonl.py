@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -22,6 +23,10 @@ from transforms.records import Article
 # skipping the brackets and the trailing comma reads it as JSON Lines, one line at a time, so a
 # malformed line costs that line only.
 ARRAY_BRACKETS = (b"[", b"]")
+# What a JSON value can start with; a line starting otherwise fails at column 1 whatever follows, so the
+# parser need not be asked (a dump of millions of prose lines is read at the speed of the line split).
+JSON_VALUE_START = re.compile(rb'[\[{"\-0-9]|true|false|null|NaN|Infinity')
+NOT_A_VALUE = "malformed JSON (Expecting value, column 1)"
 
 
 class _Malformed(Exception):
@@ -62,8 +67,11 @@ def _lines(stream: BinaryIO, origin: Origin) -> Iterator[tuple[str, Any]]:
         if isinstance(raw, LongLine):
             yield f"line {number}", _Malformed(f"line of {mib(raw.size)} is over the {mib(origin.limit)} record cap")
             continue
-        line = raw.strip()
+        line = raw.strip().removeprefix(codecs.BOM_UTF8)
         if line and line not in ARRAY_BRACKETS:
+            if not JSON_VALUE_START.match(line):
+                yield f"line {number}", _Malformed(NOT_A_VALUE)
+                continue
             try:
                 yield f"line {number}", _parse_line(line, decoder)
             except (_Malformed, ReaderError) as exc:
