@@ -775,10 +775,10 @@ def main(argv: list[str] | None = None) -> int:
         es = Elasticsearch(es_url, request_timeout=60)
         result["indexed_docs"] = es.count(index=alias)["count"]
         if not args.keep:
-            indices = list(es.indices.get(index=f"{alias}-*", allow_no_indices=True))
+            indices = list(es.indices.get(index=f"{alias}~*", allow_no_indices=True))
             if indices:
                 es.indices.delete(index=",".join(indices))
-            es.options(ignore_status=404).indices.delete_index_template(name=f"{alias}-template")
+            es.options(ignore_status=404).indices.delete_index_template(name=f"{alias}~template")
     finally:
         if prefect_proc is not None:
             result["prefect"]["rss_mb_at_end"] = rss_mb_tree(prefect_proc.pid)

@@ -5,7 +5,6 @@ stays flat whatever the dump size. NER runs in worker processes (NerPool) while 
 prepares and loads the chunks around it.
 """
 
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from elasticsearch import exceptions as es_exceptions
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE as NO_CACHE
+from prefect.runtime import flow_run
 from prefect.states import Completed, State
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -28,9 +28,9 @@ from newsfacet.errors import ClusterUnavailable
 from newsfacet.locking import alias_lock
 from newsfacet.manifest import DONE, QUARANTINED, Manifest
 from newsfacet.params import IngestParams
-from newsfacet.report import RunReport
+from newsfacet.report import DEAD_LETTERS, REJECTS, RunReport, new_run_id
 from newsfacet.settings import CONFIG_DIR, Settings, get_settings, load_sources
-from readers import discover
+from readers import ProblemHandler, discover, one_line
 from readers.chunks import ReadEvent, read_chunks
 from search.client import connect, redact_url, resolve_url
 from search.load import LoadResult, bulk_mode, load_documents
@@ -56,9 +56,11 @@ def discover_files(paths: list[str]) -> list[str]:
 
 
 @task(cache_policy=NO_CACHE)
-def read_dumps(paths: list[str], source: str | None, size: int) -> Iterator[ReadEvent]:
-    """Stream every file's articles in chunks of `size`; a bad file is reported, never fatal."""
-    yield from read_chunks(paths, source, size)
+def read_dumps(
+    paths: list[str], source: str | None, size: int, max_record_bytes: int, on_problem: ProblemHandler
+) -> Iterator[ReadEvent]:
+    """Stream every file's articles in chunks; a bad file is reported, never fatal (see read_chunks)."""
+    yield from read_chunks(paths, source, size, on_problem, max_record_bytes)
 
 
 @task(cache_policy=NO_CACHE)
@@ -95,14 +97,6 @@ def load(documents: list[dict[str, Any]], alias: str) -> LoadResult:
         raise ClusterUnavailable(
             f"Elasticsearch at {url} stopped answering during the load ({type(exc).__name__})"
         ) from None
-
-
-def _append_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
 
 
 def _release(*outputs: StageOutput | list[Any] | dict[str, Any]) -> None:
@@ -172,7 +166,13 @@ class IngestRun:
             self.ner = pool
         stack.enter_context(alias_lock(settings.cache_path / "locks", self.alias, settings.lock_timeout))
         self.index = ensure_index(self.es, self.alias)
-        self.report = RunReport(alias=self.alias, index=self.index)
+        self.report = RunReport(
+            alias=self.alias,
+            index=self.index,
+            run_id=flow_run.get_id() or new_run_id(),
+            state_dir=self.state_dir,
+            max_problems_per_file=settings.max_problems_per_file,
+        )
         self.manifest = Manifest(settings.cache_path / "state.sqlite", self.alias)
         stack.callback(self.manifest.close)
         if self.params.reprocess:
@@ -206,14 +206,14 @@ class IngestRun:
 
     def take(self, event: ReadEvent) -> None:
         """Account for one read event; a full chunk goes on to prepare and enrich."""
-        for problem in event.problems:
-            self.report.skip_record(problem.path, problem.location, problem.reason)
         if event.quarantined:
+            self.report.file_finished(event.quarantined)
             self.report.quarantine(event.quarantined, event.reason or "unreadable")
             self.manifest.record(Path(event.quarantined), QUARANTINED, reason=event.reason)
-            self.logger.warning("quarantined %s: %s", event.quarantined, event.reason)
+            self.logger.warning("quarantined %s: %s", one_line(event.quarantined), one_line(event.reason or ""))
             self.progress.advance(0)
         elif event.file_done:
+            self.report.file_finished(event.file_done)
             self._read_counts[event.file_done] = event.articles_in_file
             self.report.counts["articles_read"] += event.articles_in_file
             self._fully_read.append(event.file_done)
@@ -254,7 +254,7 @@ class IngestRun:
             loaded = load(enriched.documents, self.alias)
             self.report.add("load", loaded.counts)
             self.report.dead_letters.extend(loaded.dead_letters)
-            _append_jsonl(self.state_dir / "dead_letters.jsonl", loaded.dead_letters)
+            self.report.write(DEAD_LETTERS, loaded.dead_letters)
             self.manifest.add_fingerprints((d["content_hash"], d["_id"]) for d in enriched.documents)
         # ES has acknowledged every article of these files
         self.manifest.record_many(((Path(p), self._read_counts[p]) for p in done.closes), DONE)
@@ -263,11 +263,10 @@ class IngestRun:
     def _count(self, out: StageOutput) -> None:
         for stage, counts in out.counts.items():
             self.report.add(stage, counts)
-        _append_jsonl(self.state_dir / "rejects.jsonl", out.rejects)
+        self.report.write(REJECTS, out.rejects)
 
     def publish(self) -> dict[str, Any]:
-        """Write the quarantine log, publish the report artifact, and return the report."""
-        _append_jsonl(self.state_dir / "quarantine.jsonl", self.report.quarantined + self.report.skipped_records)
+        """Publish the report artifact and return the report (the line files were written as things happened)."""
         create_markdown_artifact(
             key="ingest-report", markdown=self.report.markdown(), description="newsfacet run report"
         )
@@ -339,7 +338,10 @@ def resolve_inputs(params: IngestParams) -> tuple[list[str], str | None]:
 def ingest(params: IngestParams) -> dict[str, Any] | State:
     """Ingest new or changed dump files into the alias and publish the run report."""
     with IngestRun(params) as run:
-        for event in read_dumps(run.select(discover_files(run.paths)), run.label, run.chunk_size):
+        todo = run.select(discover_files(run.paths))
+        for event in read_dumps(
+            todo, run.label, run.chunk_size, run.settings.max_record_bytes, run.report.skip_problem
+        ):
             run.take(event)  # full chunks: prepare here, enrich on the task runner, load the one before
         run.finish()
     report = run.publish()

@@ -26,6 +26,8 @@ DATE_ARG = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
 def _print_report(report: dict[str, Any]) -> None:
+    from readers import one_line
+
     table = Table(title=f"ingest into {report['alias']} ({report['index']})")
     for col in ("stage", "counter", "value"):
         table.add_column(col)
@@ -36,7 +38,7 @@ def _print_report(report: dict[str, Any]) -> None:
             table.add_row(stage, key, str(value))
     console.print(table)
     for item in report["quarantined"]:
-        console.print(f"[yellow]quarantined[/] {item['path']}: {item['reason']}")
+        console.print(f"[yellow]quarantined[/] {one_line(item['path'])}: {one_line(item['reason'])}", highlight=False)
     for item in report["dead_letters"][:20]:
         console.print(f"[red]rejected[/] {item['_id']}: {item['reason'][:200]}", markup=True, highlight=False)
 
@@ -176,12 +178,12 @@ def cmd_setup(args: argparse.Namespace) -> int:
     import os
 
     from search.client import connect
-    from search.schema import ensure_index
+    from search.schema import ensure_index, template_name
 
     settings = get_settings()
     alias = args.alias or settings.alias
     index = ensure_index(connect(settings), alias)
-    console.print(f"template {alias}-template in place; {alias} -> {index}")
+    console.print(f"template {template_name(alias)} in place; {alias} -> {index}")
     kibana_url = args.kibana_url or os.environ.get("KIBANA_URL")
     if kibana_url:
         from search.kibana import import_saved_objects

@@ -7,7 +7,13 @@ and keeps its type name. `exit_code` is what the CLI returns for it.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+
+def one_line(text: str) -> str:
+    """The text as is when printable, else JSON-quoted: a file name with a newline cannot split a line."""
+    return text if text.isprintable() else json.dumps(text, ensure_ascii=False)
 
 
 class NewsfacetError(Exception):
@@ -30,7 +36,7 @@ class ReaderError(NewsfacetError):
     """A dump file that cannot be read; the run quarantines it and goes on."""
 
     def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
+        super().__init__(f"{one_line(str(path))}: {one_line(reason)}")
         self.path = path
         self.reason = reason
 

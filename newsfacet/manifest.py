@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS fingerprints (
     alias TEXT NOT NULL, content_hash TEXT NOT NULL, doc_id TEXT NOT NULL,
     PRIMARY KEY (alias, content_hash)
 );
+CREATE INDEX IF NOT EXISTS fingerprints_by_doc ON fingerprints (alias, doc_id);
 """
 DONE, QUARANTINED = "done", "quarantined"
 
@@ -133,11 +134,18 @@ class Manifest:
         return found
 
     def add_fingerprints(self, pairs: Iterable[tuple[str, str]]) -> None:
-        """Remember content hashes of indexed documents."""
+        """Remember content hashes of indexed documents; a document's earlier hash is released.
+
+        A document (one URL) whose text changed no longer holds its old text, so that text arriving
+        later under another URL is new, not a duplicate of a document that does not have it any more.
+        """
+        rows = [(self.alias, h, d) for h, d in pairs]
         with self.db:
             self.db.executemany(
-                "INSERT OR IGNORE INTO fingerprints VALUES (?,?,?)", ((self.alias, h, d) for h, d in pairs)
+                "DELETE FROM fingerprints WHERE alias=? AND doc_id=? AND content_hash<>?",
+                ((alias, d, h) for alias, h, d in rows),
             )
+            self.db.executemany("INSERT OR IGNORE INTO fingerprints VALUES (?,?,?)", rows)
 
     def furniture_counts(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """Articles per (source, paragraph key) counted by earlier runs."""

@@ -7,9 +7,9 @@ from datetime import date
 from pathlib import Path
 from typing import Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
-from newsfacet.settings import load_sources
+from newsfacet.settings import load_sources, validate_alias_name
 
 
 class IngestParams(BaseModel):
@@ -25,6 +25,11 @@ class IngestParams(BaseModel):
     n_process: int | None = Field(
         default=None, ge=0, description="NER worker processes, 0 for one per CPU core (default: setting n_process)"
     )
+
+    @field_validator("alias")
+    @classmethod
+    def _alias_name(cls, value: str | None) -> str | None:
+        return None if value is None else validate_alias_name(value)
 
     @model_validator(mode="after")
     def _paths_or_source(self) -> Self:

@@ -22,6 +22,22 @@ SETTINGS_FILE = CONFIG_DIR / "newsfacet.toml"
 DEFAULT_ES_URL = "http://localhost:9200"
 
 
+def validate_alias_name(value: str) -> str:
+    """The alias name, or ValueError when it is no valid ES alias or could reach into another alias's names."""
+    # ES index names must be lower case and may not start with - _ +; "~" separates an alias from the
+    # names it owns (search/schema.py), so an alias may not contain it; "." and ".." are reserved by ES.
+    if (
+        not value
+        or value != value.lower()
+        or value[0] in "-_+"
+        or value in (".", "..")
+        or any(c in value for c in ' "*\\<|,>/?#:~')
+        or len(value.encode()) > 200
+    ):
+        raise ValueError(f'{value!r} is not a valid alias name (lower case, no spaces or any of \\/*?"<>|,#:~)')
+    return value
+
+
 class Settings(BaseSettings):
     """Every knob newsfacet has; see config/newsfacet.toml for what each means."""
 
@@ -64,6 +80,8 @@ class Settings(BaseSettings):
     es_heap: str = "1g"
     near_duplicate_threshold: float = Field(default=0.7, gt=0, le=1)
     furniture_min_articles: int = Field(default=5, ge=2)
+    max_record_bytes: int = Field(default=16 * 2**20, ge=1024)
+    max_problems_per_file: int = Field(default=1000, ge=0)
     keep_versions: int = Field(default=2, ge=0)
     lock_timeout: float = Field(default=600.0, ge=0)
     task_runner: str = "thread"
@@ -104,10 +122,7 @@ class Settings(BaseSettings):
     @field_validator("alias")
     @classmethod
     def _alias_is_index_name(cls, value: str) -> str:
-        # ES index names must be lower case and may not start with - _ +
-        if not value or value != value.lower() or value[0] in "-_+" or any(c in value for c in ' "*\\<|,>/?#:'):
-            raise ValueError(f"{value!r} is not a valid Elasticsearch alias name")
-        return value
+        return validate_alias_name(value)
 
     @classmethod
     def settings_customise_sources(

@@ -12,12 +12,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from readers.dispatch import read_stream
-from readers.errors import ReaderError
-from readers.problems import Origin, ProblemHandler, RecordProblem, log_problem
-from readers.sniff import EXTENSIONS, is_supported
+from readers.errors import ReaderError, one_line
+from readers.problems import MAX_RECORD_BYTES, Origin, ProblemHandler, RecordProblem, log_problem
+from readers.sniff import is_supported
 from transforms.records import Article
-
-SUPPORTED = (*EXTENSIONS, ".warc.gz", ".tar.gz")
 
 
 def discover(paths: Iterable[str | Path]) -> list[Path]:
@@ -37,16 +35,26 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-def read_file(path: Path, source: str | None = None, *, on_problem: ProblemHandler | None = None) -> Iterator[Article]:
+def read_file(
+    path: Path,
+    source: str | None = None,
+    *,
+    on_problem: ProblemHandler | None = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
+) -> Iterator[Article]:
     """Stream the articles of one dump file; raises ReaderError naming the file on bad input.
 
-    A bad record (a malformed JSON line, a CSV row with too many fields, an archive member with an
-    unsafe path, a WARC page without article text) does not stop the file: it is skipped and passed
-    to on_problem as a RecordProblem; without on_problem it is logged as a warning on the
-    "newsfacet.readers" logger. A file that yields no article at all raises ReaderError. For
-    compressed dumps, articles read before a truncation are yielded before the ReaderError.
+    A bad record (a malformed JSON line, a CSV row with too many fields, a line or record over
+    max_record_bytes, an archive member with an unsafe or undecodable name, a WARC page without
+    article text) does not stop the file: it is skipped and passed to on_problem as a RecordProblem
+    the moment it is met; without on_problem it is logged as a warning on the "newsfacet.readers"
+    logger. A file that yields no article at all raises ReaderError. For compressed dumps, articles
+    read before a truncation are yielded before the ReaderError. Memory stays bounded by the cap:
+    over-long lines are skipped as a stream and JSON arrays are read item by item.
     """
-    origin = Origin(path, str(path), source or path.parent.name or None, on_problem or log_problem)
+    origin = Origin(
+        path, str(path), source or path.parent.name or None, on_problem or log_problem, limit=max_record_bytes
+    )
     try:
         with path.open("rb") as stream:
             yield from read_stream(stream, path.name, origin)
@@ -56,4 +64,13 @@ def read_file(path: Path, source: str | None = None, *, on_problem: ProblemHandl
         raise ReaderError(path, exc.strerror or str(exc)) from None
 
 
-__all__ = ["Article", "ProblemHandler", "ReaderError", "RecordProblem", "discover", "read_file"]
+__all__ = [
+    "MAX_RECORD_BYTES",
+    "Article",
+    "ProblemHandler",
+    "ReaderError",
+    "RecordProblem",
+    "discover",
+    "one_line",
+    "read_file",
+]

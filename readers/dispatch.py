@@ -14,11 +14,11 @@ from typing import BinaryIO
 from warcio.exceptions import ArchiveLoadFailed
 
 from readers.archives import read_gzip, read_tar, read_zip
-from readers.errors import ReaderError
+from readers.errors import ReaderError, binary_content
 from readers.html import read_html
 from readers.jsonl import read_jsonl
 from readers.problems import Origin
-from readers.sniff import EXTENSIONS, detect, peek
+from readers.sniff import SUPPORTED_EXTENSIONS, detect, peek
 from readers.tabular import read_csv
 from readers.text import text_articles
 from readers.warc import read_warc
@@ -80,14 +80,14 @@ def read_stream(stream: BinaryIO, name: str, origin: Origin) -> Iterator[Article
             raise ReaderError(origin.path, "empty file")
         fmt = detect(name, head)
         if fmt == "binary":
-            raise ReaderError(origin.path, "binary content in a text file")
+            raise binary_content(origin.path)
         if fmt in CONTAINERS:
             yield from CONTAINERS[fmt](stream, name, origin, read_stream)
         elif fmt in FORMATS:
             yield from FORMATS[fmt](stream, origin)
         else:
             suffix = PurePosixPath(name).suffix or "(none)"
-            supported = ", ".join(sorted({*EXTENSIONS, ".warc.gz", ".tar.gz"}))
+            supported = ", ".join(SUPPORTED_EXTENSIONS)
             raise ReaderError(origin.path, f"unsupported file type {suffix}; supported: {supported}")
     except ReaderError:
         raise

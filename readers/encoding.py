@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import codecs
+import io
 import re
 from pathlib import Path
+from typing import BinaryIO
 
 from charset_normalizer import CharsetMatch, from_bytes
 
-from readers.errors import ReaderError
+from readers.errors import ReaderError, binary_content
 
 SNIFF_BYTES = 8192
 # surrogateescape turns each undecodable byte into one of these code points
@@ -50,7 +52,7 @@ def _detect(data: bytes, path: Path) -> CharsetMatch:
 def decode_bytes(data: bytes, path: Path) -> str:
     """Decode a dump's bytes to text, or raise ReaderError naming the file if they are not text."""
     if looks_binary(data):
-        raise ReaderError(path, "binary content in a text file")
+        raise binary_content(path)
     data = data.removeprefix(codecs.BOM_UTF8)
     text = _utf8_with_strays(data)
     return text if text is not None else str(_detect(data, path))
@@ -69,8 +71,10 @@ class LineDecoder:
 
     def decode(self, line: bytes) -> str:
         """One line as text; raises ReaderError for binary content."""
+        if line.isascii() and b"\x00" not in line:
+            return line.decode("ascii")  # the common case, without the stray-byte scan
         if looks_binary(line):
-            raise ReaderError(self.path, "binary content in a text file")
+            raise binary_content(self.path)
         line = line.removeprefix(codecs.BOM_UTF8)
         if self.encoding is not None:
             return line.decode(self.encoding, errors="replace")
@@ -80,3 +84,50 @@ class LineDecoder:
         match = _detect(line, self.path)
         self.encoding = match.encoding
         return str(match)
+
+
+class RecordTooLong(Exception):
+    """One record of a streamed document passed the record cap."""
+
+
+class Utf8Stream(io.RawIOBase):
+    """A dump's bytes re-encoded to UTF-8 block by block with decode_bytes' rules, for a streaming parser.
+
+    The encoding is settled from the head of the stream. `mark()` starts a record; reading more than
+    `limit` bytes past the mark raises RecordTooLong, so one record can never fill memory.
+    """
+
+    def __init__(self, stream: BinaryIO, head: bytes, path: Path, limit: int) -> None:
+        if looks_binary(head):
+            raise binary_content(path)
+        body = head.removeprefix(codecs.BOM_UTF8)
+        self.utf8 = _utf8_with_strays(body) is not None
+        encoding = "utf-8-sig" if self.utf8 else _detect(body, path).encoding
+        self.decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape" if self.utf8 else "replace")
+        self.stream, self.limit = stream, limit
+        self.pending = b""
+        self.consumed = self.start = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def mark(self) -> None:
+        """A new record starts here."""
+        self.start = self.consumed
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        while not self.pending:
+            data = self.stream.read(SNIFF_BYTES * 8)
+            text = self.decoder.decode(data, final=not data)
+            if self.utf8:
+                text = ESCAPED_BYTE.sub(_stray_to_cp1252, text)
+            self.pending = text.encode("utf-8")
+            if not data:
+                break
+        if self.consumed - self.start > self.limit:
+            raise RecordTooLong(self.consumed - self.start)
+        n = min(len(buffer), len(self.pending))
+        buffer[:n] = self.pending[:n]
+        self.pending = self.pending[n:]
+        self.consumed += n
+        return n

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from readers.errors import ReaderError, one_line
+from transforms.records import Article
+
 LOG = logging.getLogger("newsfacet.readers")
+# One record (a line, a row, a JSON item, a page, a one-article file) is never this big: a bigger one is a
+# mislabelled dump or a decompression bomb. The setting max_record_bytes overrides it for a run.
+MAX_RECORD_BYTES = 16 * 2**20
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +25,7 @@ class RecordProblem:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.location}: {self.reason}"
+        return f"{one_line(self.path)}: {one_line(self.location)}: {one_line(self.reason)}"
 
 
 ProblemHandler = Callable[[RecordProblem], None]
@@ -28,6 +34,11 @@ ProblemHandler = Callable[[RecordProblem], None]
 def log_problem(problem: RecordProblem) -> None:
     """The default handler: a warning on the newsfacet.readers logger."""
     LOG.warning("skipped record: %s", problem)
+
+
+def mib(size: int) -> str:
+    """A byte count as messages show it: MiB with one decimal at most, bytes below 1 MiB."""
+    return f"{round(size / 2**20, 1):g} MiB" if size >= 2**20 else f"{size:,} bytes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +50,9 @@ class Origin:
     source: str | None  # fallback source name: the caller's, else the parent folder's
     report: ProblemHandler = log_problem
     depth: int = 0  # archive nesting, bounded so an archive of archives cannot recurse forever
+    limit: int = MAX_RECORD_BYTES  # bytes one record may take; longer ones are skipped as a stream
+    # problems reported for the file so far, shared by its archive members (a one-item list: Origin is frozen)
+    tally: list[int] = field(default_factory=lambda: [0])
 
     def member(self, member: str) -> Origin:
         """The origin of one archive member."""
@@ -50,4 +64,20 @@ class Origin:
 
     def problem(self, location: str, reason: str) -> None:
         """Report one skipped record."""
+        self.tally[0] += 1
         self.report(RecordProblem(self.name, location, reason))
+
+
+def require_some(articles: Iterator[Article], origin: Origin, what: str, otherwise: str) -> Iterator[Article]:
+    """Pass the articles through; a stream that gave none raises ReaderError.
+
+    The reason is "no readable <what> (N skipped)" when records were skipped, else `otherwise`.
+    """
+    before = origin.tally[0]
+    read = 0
+    for article in articles:
+        read += 1
+        yield article
+    if not read:
+        skipped = origin.tally[0] - before
+        raise ReaderError(origin.path, f"no readable {what} ({skipped} skipped)" if skipped else otherwise)

@@ -35,6 +35,9 @@ EXTENSIONS = {
     ".zip": "zip",
     ".tar": "tar",
 }
+# Two-part extensions that name a format of their own; with EXTENSIONS, every name a dump may carry.
+COMPOUND_EXTENSIONS = {".warc.gz": "warc", ".tar.gz": "gzip"}
+SUPPORTED_EXTENSIONS = tuple(sorted({*EXTENSIONS, *COMPOUND_EXTENSIONS}))
 TEXT_FORMATS = ("txt", "jsonl", "csv", "html")
 
 
@@ -42,7 +45,7 @@ def format_from_name(name: str) -> str | None:
     """The format a file name claims ('warc' for .warc.gz: warcio reads compressed WARCs itself)."""
     lower = name.lower()
     if lower.endswith(".warc.gz"):
-        return "warc"
+        return COMPOUND_EXTENSIONS[".warc.gz"]
     dot = lower.rfind(".")
     return EXTENSIONS.get(lower[dot:]) if dot > lower.rfind("/") else None
 
@@ -121,12 +124,12 @@ def seekable(stream: BinaryIO) -> bool:
         return False
 
 
-def peek(stream: BinaryIO) -> tuple[bytes, BinaryIO]:
-    """The first bytes of a stream, and a stream that still starts at them."""
+def peek(stream: BinaryIO, size: int = SNIFF_BYTES) -> tuple[bytes, BinaryIO]:
+    """The first `size` bytes of a stream, and a stream that still starts at them."""
     if seekable(stream):
         start = stream.tell()
-        head = stream.read(SNIFF_BYTES)
+        head = stream.read(size)
         stream.seek(start)
         return head, stream
-    head = stream.read(SNIFF_BYTES)
+    head = stream.read(size)
     return head, io.BufferedReader(_Prefixed(head, stream))  # type: ignore[return-value]

@@ -10,8 +10,7 @@ from warcio.recordloader import ArcWarcRecord
 
 from readers.errors import ReaderError
 from readers.html import decode_html, extract_page, page_article
-from readers.problems import Origin
-from readers.text import MAX_DOCUMENT_BYTES
+from readers.problems import Origin, mib, require_some
 from transforms.records import Article
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -31,8 +30,11 @@ def _content_type(record: ArcWarcRecord) -> tuple[str, str | None]:
 
 def read_warc(stream: BinaryIO, origin: Origin) -> Iterator[Article]:
     """One Article per 2xx HTML response; other records (requests, images, redirects) are passed over."""
+    yield from require_some(_pages(stream, origin), origin, "HTML pages", "no HTML responses")
+
+
+def _pages(stream: BinaryIO, origin: Origin) -> Iterator[Article]:
     records = ArchiveIterator(stream)
-    read = skipped = 0
     for number, record in enumerate(records, start=1):
         if record.rec_type != "response" or record.http_headers is None:
             continue
@@ -43,25 +45,17 @@ def read_warc(stream: BinaryIO, origin: Origin) -> Iterator[Article]:
         uri = record.rec_headers.get_header("WARC-Target-URI")
         # A record number, not warcio's byte offset: asking for the offset before the body is read loses the body.
         location = f"record {number} ({uri or 'no target URI'})"
-        data = record.content_stream().read(MAX_DOCUMENT_BYTES + 1)
-        if len(data) > MAX_DOCUMENT_BYTES:
-            skipped += 1
-            origin.problem(location, f"page larger than {MAX_DOCUMENT_BYTES // 2**20} MiB")
+        data = record.content_stream().read(origin.limit + 1)
+        if len(data) > origin.limit:
+            origin.problem(location, f"page larger than the {mib(origin.limit)} record cap")
             continue
         try:
             page = extract_page(decode_html(data, origin, charset), uri)
         except ReaderError as exc:
-            skipped += 1
             origin.problem(location, exc.reason)
             continue
         if page is None:
-            skipped += 1
             origin.problem(location, "no article text in HTML" if data else "empty response body")
             continue
-        read += 1
         # Prefer the page's own publish date; the crawl date only says when it was fetched.
         yield page_article(page, origin, url=uri, date=record.rec_headers.get_header("WARC-Date"))
-    if not read:
-        raise ReaderError(
-            origin.path, f"no readable HTML pages ({skipped} skipped)" if skipped else "no HTML responses"
-        )

@@ -1,12 +1,12 @@
 """Versioned indices behind the alias: build a new version, swap atomically, roll back, prune.
 
-Physical indices are <alias>-<schema hash>-<generation>. Reads use <alias>, loads use
-<alias>-write. Every alias move is one `_aliases` call, so readers never see a gap.
+Physical indices are <alias>~<schema hash>-<generation>. Reads use <alias>, loads use
+<alias>~write. Every alias move is one `_aliases` call, so readers never see a gap. Listings,
+swaps and pruning only ever see indices the alias owns (search/schema.py says how that is told).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,9 +16,16 @@ from elasticsearch.helpers import scan, streaming_bulk
 
 from newsfacet.errors import AliasError
 from search.load import bulk_mode
-from search.schema import mark_complete, put_template, schema_hash, write_alias
-
-GENERATION = re.compile(r"-[0-9a-f]{8}-(\d{6})$")
+from search.schema import (
+    index_name,
+    index_patterns,
+    legacy_write_alias,
+    mark_complete,
+    migrate_write_alias,
+    parse_index,
+    put_template,
+    write_alias,
+)
 
 
 @dataclass(frozen=True)
@@ -34,9 +41,13 @@ class IndexVersion:
 
 
 def versions(es: Elasticsearch, alias: str) -> list[IndexVersion]:
-    """Every physical index of the alias, oldest first."""
-    found = es.indices.get(index=f"{alias}-*", allow_no_indices=True, expand_wildcards="open")
-    names = [n for n in found if GENERATION.search(n)]
+    """Every physical index of the alias, oldest first; never one of another alias, whatever their names."""
+    found = es.indices.get(index=index_patterns(alias), allow_no_indices=True, expand_wildcards="open")
+    names = [
+        n
+        for n in found
+        if parse_index(alias, n) and found[n].get("mappings", {}).get("_meta", {}).get("alias", alias) == alias
+    ]
     if not names:
         return []
     counts = {r["index"]: int(r["docs.count"] or 0) for r in es.cat.indices(index=",".join(names), format="json")}
@@ -46,7 +57,7 @@ def versions(es: Elasticsearch, alias: str) -> list[IndexVersion]:
             created=int(found[name]["settings"]["index"]["creation_date"]),
             docs=counts.get(name, 0),
             read=alias in found[name].get("aliases", {}),
-            write=write_alias(alias) in found[name].get("aliases", {}),
+            write=bool({write_alias(alias), legacy_write_alias(alias)} & set(found[name].get("aliases", {}))),
             complete=bool(found[name].get("mappings", {}).get("_meta", {}).get("complete")),
         )
         for name in names
@@ -64,8 +75,8 @@ def current(es: Elasticsearch, alias: str) -> IndexVersion:
 
 def next_index_name(es: Elasticsearch, alias: str) -> str:
     """A new index name: the current schema hash and the next generation number."""
-    generations = [int(m.group(1)) for v in versions(es, alias) if (m := GENERATION.search(v.name))]
-    return f"{alias}-{schema_hash()}-{max(generations, default=0) + 1:06d}"
+    generations = [parsed[1] for v in versions(es, alias) if (parsed := parse_index(alias, v.name))]
+    return index_name(alias, max(generations, default=0) + 1)
 
 
 def _move_actions(es: Elasticsearch, alias: str, target: str, names: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -132,6 +143,7 @@ def reindex(
     served by the old, complete index, so a reindex killed part-way costs nothing: the next
     one deletes the half-built index.
     """
+    migrate_write_alias(es, alias)
     clean_half_built(es, alias)
     old = current(es, alias)
     put_template(es, alias)
@@ -156,6 +168,7 @@ def reindex(
 
 def rollback(es: Elasticsearch, alias: str) -> tuple[str, str]:
     """Point the aliases back at the version before the serving one; returns (from, to)."""
+    migrate_write_alias(es, alias)
     serving = current(es, alias)
     older = [v for v in versions(es, alias) if v.created < serving.created]
     if not older:

@@ -1,18 +1,31 @@
-"""The index template from config/, and the versioned index behind the alias."""
+"""The index template from config/, and the versioned index behind the alias.
+
+Every name an alias owns is the alias, then "~", then the rest: indices <alias>~<schema hash>-<generation>,
+the write alias <alias>~write, the template <alias>~template for <alias>~*. Alias names cannot contain "~"
+(newsfacet.settings.validate_alias_name), so no name or pattern of one alias matches another's, even when
+one alias name is a prefix of the other ("articles" and "articles-test"). Indices of the old scheme,
+<alias>-<hash>-<generation> with the write alias <alias>-write, are still recognised as the alias's own by
+their exact shape and the owner recorded in their _meta, and the old write alias is moved on first use.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from functools import lru_cache
 from typing import Any
 
 from elasticsearch import Elasticsearch
 
 from newsfacet.errors import SchemaChanged
-from newsfacet.settings import CONFIG_DIR
+from newsfacet.settings import CONFIG_DIR, validate_alias_name
 
 TEMPLATE_FILE = CONFIG_DIR / "index" / "articles.json"
+SEP = "~"
+# Above the 100 of the old "<alias>-*" templates: ES refuses two templates with overlapping patterns and
+# equal priority, and an old "articles-*" overlaps a new "articles-test~*".
+TEMPLATE_PRIORITY = 200
 
 
 @lru_cache(maxsize=1)
@@ -30,32 +43,81 @@ def schema_hash() -> str:
 
 def write_alias(alias: str) -> str:
     """The alias the loader writes through; readers use the plain alias."""
+    return f"{validate_alias_name(alias)}{SEP}write"
+
+
+def template_name(alias: str) -> str:
+    """The name of the alias's index template."""
+    return f"{validate_alias_name(alias)}{SEP}template"
+
+
+def index_name(alias: str, generation: int) -> str:
+    """The physical index of one version: <alias>~<schema hash>-<generation>."""
+    return f"{validate_alias_name(alias)}{SEP}{schema_hash()}-{generation:06d}"
+
+
+def index_patterns(alias: str) -> str:
+    """Every index name the alias may own, new and old scheme, as one index expression."""
+    return f"{alias}{SEP}*,{alias}-*"
+
+
+def parse_index(alias: str, name: str) -> tuple[str, int] | None:
+    """(schema hash, generation) when the name is one of the alias's versions, else None.
+
+    The old scheme's names end in a fixed-length "-<8 hex>-<6 digits>", so only one alias can own one.
+    """
+    match = re.fullmatch(re.escape(alias) + r"[~-]([0-9a-f]{8})-(\d{6})", name)
+    return (match.group(1), int(match.group(2))) if match else None
+
+
+def legacy_write_alias(alias: str) -> str:
+    """The write alias of the old naming scheme."""
     return f"{alias}-write"
 
 
 def put_template(es: Elasticsearch, alias: str) -> None:
-    """Install the composable template for <alias>-* (idempotent)."""
+    """Install the composable template for <alias>~* (idempotent), and remove the alias's old <alias>-* one."""
     body = index_body()
     mappings = {**body["mappings"], "_meta": {"schema_hash": schema_hash(), "alias": alias}}
     es.indices.put_index_template(
-        name=f"{alias}-template",
-        index_patterns=[f"{alias}-*"],
-        priority=100,
+        name=template_name(alias),
+        index_patterns=[f"{alias}{SEP}*"],
+        priority=TEMPLATE_PRIORITY,
         template={"settings": body["settings"], "mappings": mappings},
     )
+    legacy = es.options(ignore_status=404).indices.get_index_template(name=f"{alias}-template")
+    for item in legacy.get("index_templates", []) if legacy.meta.status == 200 else []:
+        if item["index_template"].get("index_patterns") == [f"{alias}-*"]:
+            es.indices.delete_index_template(name=item["name"])
+
+
+def migrate_write_alias(es: Elasticsearch, alias: str) -> None:
+    """Move the old-scheme write alias <alias>-write to <alias>~write in one call, if this alias still has it."""
+    old, new = legacy_write_alias(alias), write_alias(alias)
+    if es.indices.exists_alias(name=new) or not es.indices.exists_alias(name=old):
+        return
+    owned = [name for name in es.indices.get_alias(name=old) if parse_index(alias, name)]
+    actions: list[dict[str, Any]] = []
+    for name in owned:
+        actions.append({"remove": {"index": name, "alias": old}})
+        actions.append({"add": {"index": name, "alias": new, "is_write_index": True}})
+    if actions:
+        es.indices.update_aliases(actions=actions)
 
 
 def ensure_index(es: Elasticsearch, alias: str) -> str:
     """The physical index behind the write alias, creating the first version if there is none."""
     put_template(es, alias)
+    migrate_write_alias(es, alias)
     if es.indices.exists_alias(name=write_alias(alias)):
         index = next(iter(es.indices.get_alias(name=write_alias(alias))))
-        if not index.startswith(f"{alias}-{schema_hash()}-"):
+        parsed = parse_index(alias, index)
+        if parsed is None or parsed[0] != schema_hash():
             raise SchemaChanged(
                 f"{TEMPLATE_FILE} changed since {index} was built; run `newsfacet reindex --alias {alias}` first"
             )
         return index
-    index = f"{alias}-{schema_hash()}-000001"
+    index = index_name(alias, 1)
     es.indices.create(index=index, aliases={alias: {}, write_alias(alias): {"is_write_index": True}})
     mark_complete(es, index, alias)
     es.cluster.health(index=index, wait_for_status="yellow", timeout="30s")

@@ -77,10 +77,12 @@ def alias(es) -> Iterator[str]:
     """A fresh alias per test, with its indices and template removed afterwards."""
     name = f"nf-test-{uuid.uuid4().hex[:8]}"
     yield name
-    indices = list(es.indices.get(index=f"{name}-*", allow_no_indices=True))
+    # the alias's own names (<alias>~...) and, for tests of the old scheme, <alias>-...
+    indices = list(es.indices.get(index=f"{name}~*,{name}-*", allow_no_indices=True))
     if indices:
         es.indices.delete(index=",".join(indices))
-    es.options(ignore_status=404).indices.delete_index_template(name=f"{name}-template")
+    for template in (f"{name}~template", f"{name}-template"):
+        es.options(ignore_status=404).indices.delete_index_template(name=template)
 
 
 @pytest.fixture

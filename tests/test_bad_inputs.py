@@ -124,12 +124,8 @@ def test_every_bad_input_is_reported_and_the_rest_loads(es, alias, tmp_path, cac
     assert skipped[("feed.jsonl", "line 2")].startswith("malformed JSON (")
     assert skipped[("bundle.zip", "member ../escape.txt")] == "unsafe path (absolute or with '..'), not read"
 
-    # The 50 MB line is read (the reader caps one article at 64 MiB) and the clean stage drops it as
-    # article_too_long (rejects.jsonl, and the report's clean counts). A reader-side quarantine would do too.
-    rejects = [json.loads(x) for x in (cache_dir / "runs" / "rejects.jsonl").read_text().splitlines()]
-    huge_rejects = [r["reason"] for r in rejects if r["source_file"] == str(bad["huge_line"])]
-    assert huge_rejects == ["article_too_long"] or "huge.txt" in quarantined, (huge_rejects, quarantined)
-    assert "huge.txt" in quarantined or report["stages"]["clean"]["dropped_article_too_long"] == 1
+    # The 50 MB one-article file is over the record cap (max_record_bytes, 16 MiB): quarantined unread.
+    assert quarantined["huge.txt"] == "larger than the 16 MiB record cap for one article"
 
     # everything else loaded, once
     good = {str(p) for p in (dump / "good").iterdir()}
@@ -186,3 +182,117 @@ def test_minimum_date_in_metadata_does_not_crash_the_run(es, alias, tmp_path):
     (dump / "feed.jsonl").write_text(json.dumps(record) + "\n" + jsonl_line(1) + "\n")
     report = run_flow([dump], alias)
     assert report["stages"]["load"]["indexed"] == 2
+
+
+def _zip_with_bad_utf8_name(path: Path) -> None:
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("good.txt", GOOD_TEXT.replace("Ferry timetable", "Zipped ferry timetable"))
+        zf.writestr("badXname.txt", GOOD_TEXT)
+    data = path.read_bytes().replace(b"badXname", b"bad\xffname")
+    for sig, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(sig)
+        while at != -1:
+            flags = int.from_bytes(data[at + flag_at : at + flag_at + 2], "little") | 0x800
+            data = data[: at + flag_at] + flags.to_bytes(2, "little") + data[at + flag_at + 2 :]
+            at = data.find(sig, at + 4)
+    path.write_bytes(data)
+
+
+@pytest.mark.timeout(600)
+def test_hostile_files_beside_good_ones(es, alias, tmp_path, cache_dir, monkeypatch):
+    """Issue 16's cases at small sizes, in one run: every good record loads, every bad one is counted,
+    quarantine.jsonl lists a bounded number per file, and every line carries the run id."""
+    monkeypatch.setenv("NEWSFACET_MAX_RECORD_BYTES", str(2**20))
+    monkeypatch.setenv("NEWSFACET_MAX_PROBLEMS_PER_FILE", "100")
+    from newsfacet.settings import get_settings
+
+    get_settings.cache_clear()
+    dump = tmp_path / "dump"
+    write_articles(dump / "good", 2, prefix="g")
+    bad_lines = 200_000
+    with gzip.open(dump / "junk.jsonl.gz", "wb", compresslevel=1) as fh:
+        fh.write(jsonl_line(1).encode() + b"\n")
+        fh.write(b"this line is not JSON, just words\n" * bad_lines)
+    # a 3 MiB field in one line between two good lines (the cap is 1 MiB here)
+    (dump / "field.jsonl").write_text(
+        jsonl_line(2)
+        + "\n"
+        + json.dumps({"url": "https://x.example/h", "text": "w" * 3 * 2**20})
+        + "\n"
+        + jsonl_line(3)
+        + "\n"
+    )
+    # a pretty-printed array bigger than the cap, 12 articles of about 200 KB each
+    items = [
+        {
+            "url": f"https://harbourtimes.example/array/{n}",
+            "title": f"Array story {n}",
+            "text": f"The harbour master in Tromsø logged arrival number {n} on the new pier on Monday.",
+            "comments": ["A reader comment about the pier. " * 30] * 200,
+        }
+        for n in range(12)
+    ]
+    (dump / "export.json").write_text(json.dumps(items, indent=2))
+    assert (dump / "export.json").stat().st_size > 2**20
+    (dump / "quotes.csv").write_bytes(
+        b"title,text\r\n"
+        b'Budget agreed,"The council met on Monday and agreed the budget for the harbour front."\r\n'
+        b'Mayor speaks,"The mayor called it a ""once in a generation"" investment in the port."\r\n'
+        b'Works begin,"Work starts in May, the board said, and ends in ""late 2026"" at the earliest."\r\n'
+    )
+    rows = [
+        f"Tide table {i}\tThe tide table for week {i} was published by the harbour office on Friday." for i in range(6)
+    ]
+    (dump / "mixed.tsv").write_bytes(
+        (
+            "title\ttext\r\n"
+            + "".join(r + e for r, e in zip(rows, ["\r\n", "\n", "\r", "\r\n", "\r", "\n"], strict=True))
+        ).encode()
+    )
+    _zip_with_bad_utf8_name(dump / "bundle.zip")
+    (dump / "name\nwith newline.txt").write_text(GOOD_TEXT.replace("Ferry", "Newline"))
+    (dump / "empty\nname.txt").write_bytes(b"")
+    # the text of good/g0000.txt without its last full stop: the same content hash, another id, and
+    # shorter, so dedupe keeps the original and rejects this one
+    (dump / "zz").mkdir()
+    (dump / "zz" / "dup.txt").write_text((dump / "good" / "g0000.txt").read_text().rstrip().removesuffix(".") + "\n")
+
+    report = run_flow([dump], alias)
+    run_id = report["run_id"]
+    assert run_id
+
+    per_file = source_file_counts(es, alias)
+    expected = {
+        **{str(p): 1 for p in (dump / "good").iterdir()},
+        str(dump / "junk.jsonl.gz"): 1,
+        str(dump / "field.jsonl"): 2,
+        str(dump / "export.json"): 12,
+        str(dump / "quotes.csv"): 3,
+        str(dump / "mixed.tsv"): 6,
+        f"{dump / 'bundle.zip'}!good.txt": 1,
+        str(dump / "name\nwith newline.txt"): 1,
+    }
+    assert per_file == expected
+    mayor = es.search(index=alias, query={"match_phrase": {"title": "Mayor speaks"}})["hits"]["hits"]
+    assert mayor[0]["_source"]["body"] == 'The mayor called it a "once in a generation" investment in the port.'
+
+    assert report["counts"]["records_skipped"] == bad_lines + 2  # junk lines, the huge line, the bad zip name
+    junk = [s for s in report["skipped_records"] if s["path"] == str(dump / "junk.jsonl.gz")]
+    assert len(junk) == 20  # the report keeps the first few of a file; the file on disk has more
+    assert [Path(q["path"]).name for q in report["quarantined"]] == ["empty\nname.txt"]
+
+    lines = (cache_dir / "runs" / "quarantine.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]  # a newline in a file name does not split a line
+    assert all(r["run_id"] == run_id for r in rows)
+    by_file: dict[str, list[dict]] = {}
+    for r in rows:
+        by_file.setdefault(Path(r["path"]).name, []).append(r)
+    assert len(by_file["junk.jsonl.gz"]) == 101  # 100 listed, then one line counting the rest
+    assert by_file["junk.jsonl.gz"][-1]["unlisted"] == bad_lines - 100
+    assert "record cap" in by_file["field.jsonl"][0]["reason"]
+    (zip_problem,) = by_file["bundle.zip"]
+    assert zip_problem["reason"] == "member name is flagged UTF-8 but is not valid UTF-8; not read"
+    assert by_file["empty\nname.txt"][0]["reason"] == "empty file"
+    rejects = [json.loads(line) for line in (cache_dir / "runs" / "rejects.jsonl").read_text().splitlines()]
+    assert any(r["source_file"] == str(dump / "zz" / "dup.txt") and r["reason"] == "exact_duplicate" for r in rejects)
+    assert all(r["run_id"] == run_id for r in rejects)

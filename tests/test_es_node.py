@@ -14,7 +14,7 @@ def test_info_ping_and_product_header(es):
 
 def test_mapping_is_applied(es, alias):
     index = ensure_index(es, alias)
-    assert index == f"{alias}-{schema_hash()}-000001"
+    assert index == f"{alias}~{schema_hash()}-000001"
     mapping = es.indices.get_mapping(index=alias)[index]["mappings"]
     assert mapping["dynamic"] == "strict"
     assert mapping["properties"]["persons"] == {"type": "keyword"}

@@ -319,7 +319,7 @@ def test_document_the_mapping_refuses_is_a_dead_letter(es, alias, tmp_path, cach
     assert letter["_id"] == article_id(long_url, "") and letter["status"] == 400
     assert "[url]" in letter["reason"]
     lines = [json.loads(x) for x in (cache_dir / "runs" / "dead_letters.jsonl").read_text().splitlines()]
-    assert lines == [letter]
+    assert lines == [{"run_id": report["run_id"], **letter}]
     assert refreshed_count(es, alias) == 2
 
     # the run finished with a refused document: exit 3, not 0 (and a reprocess refuses it again)

@@ -15,7 +15,6 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from readers import ReaderError, RecordProblem, discover, read_file
-from readers.text import read_text
 
 DUMPS = Path(__file__).parent / "fixtures" / "dumps"
 NEWSPLEASE = DUMPS / "newsplease.jsonl"
@@ -168,14 +167,14 @@ def test_uncompressed_warc_without_extension_is_sniffed(tmp_path):
     assert [a.title for a in articles] == [FERRY_TITLE, "Quay Street market returns"]
 
 
-def test_read_text_still_reads_one_article(tmp_path):
+def test_txt_file_is_one_article_with_its_folder_as_source(tmp_path):
     path = tmp_path / "wire" / "story.txt"
     path.parent.mkdir()
     path.write_text("Storm closes ferry route\n\nNo sailings ran on Friday.\n", encoding="utf-8")
-    (article,) = read_text(path)
+    (article,), problems = read_all(path)
+    assert problems == []
     assert article.paragraphs == ["Storm closes ferry route", "No sailings ran on Friday."]
     assert article.source == "wire"
-    assert list(read_file(path))[0].paragraphs == article.paragraphs
 
 
 # --- wrappers ----------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ class DuplicateIndex:
     def __post_init__(self) -> None:
         self.lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
         self.clusters: dict[str, str] = {}  # doc id -> cluster representative id
+        self.holds: dict[str, str] = {}  # doc id -> content hash it holds now (its latest kept version)
         self.order: dict[str, int] = {}  # doc id -> position in the run, earliest wins
 
     def minhash(self, text: str) -> MinHash:
@@ -67,7 +68,9 @@ def dedupe_articles(frame: pd.DataFrame, index: DuplicateIndex) -> StageResult:
     out["content_hash"] = [content_hash(t, p) for t, p in zip(out["title"], out["paragraphs"], strict=True)]
     if index.known is not None:
         unseen = [h for h in out["content_hash"] if h not in index.exact]
-        index.exact.update(index.known(unseen))
+        for content, doc_id in index.known(unseen).items():
+            index.exact[content] = doc_id
+            index.holds.setdefault(doc_id, content)
     out["_length"] = out["paragraphs"].map(lambda ps: sum(len(p) for p in ps))
     out = out.sort_values(["published_at", "_length"], ascending=[True, False], na_position="last", kind="stable")
     result = StageResult(out)
@@ -82,6 +85,11 @@ def dedupe_articles(frame: pd.DataFrame, index: DuplicateIndex) -> StageResult:
             clusters.append(seen_id)
             duplicate_of.append(seen_id)
             continue
+        # an updated document (same id, new text) releases its old text: that text under another id is new
+        previous = index.holds.get(row.doc_id)
+        if previous is not None and previous != row.content_hash and index.exact.get(previous) == row.doc_id:
+            del index.exact[previous]
+        index.holds[row.doc_id] = row.content_hash
         index.exact[row.content_hash] = row.doc_id
         keep.append(True)
         signature = index.minhash(" ".join([row.title, *row.paragraphs]))
