@@ -382,7 +382,8 @@ def ner_procs(settings) -> int:
 def _prepared_texts(data: str, chunk_size: int, out_path: Path) -> dict:
     """Write the texts the pipeline feeds NER (one JSON string per line); no timing of interest."""
     from newsfacet.settings import CONFIG_DIR, get_settings
-    from readers import ReaderError, discover, read_file
+    from readers import discover
+    from readers.chunks import read_chunks
     from transforms.dedupe import DuplicateIndex
     from transforms.entities import ner_texts
     from transforms.pipeline import load_transform_config, prepare_chunk
@@ -415,18 +416,10 @@ def _prepared_texts(data: str, chunk_size: int, out_path: Path) -> dict:
                     distinct_words += len(text.split())
                     fh.write(json.dumps(text) + "\n")
 
-        batch = []
-        for path in discover([data]):
-            try:
-                for article in read_file(path, None, on_problem=lambda p: None):
-                    batch.append(article)
-                    if len(batch) >= chunk_size:
-                        flush(batch)
-                        batch = []
-            except ReaderError:
-                continue
-        if batch:
-            flush(batch)
+        # the flow's own read-and-chunk loop
+        for event in read_chunks(discover([data]), None, chunk_size, on_problem=lambda p: None):
+            if event.articles:
+                flush(event.articles)
     return {
         "articles_after_dedupe": n_articles,
         "texts": n_texts,

@@ -261,7 +261,8 @@ def load_gold(gold_dir: Path) -> dict[str, dict[str, Any]]:
 
 def _read_articles(gold_dir: Path, gold: dict[str, dict[str, Any]], notes: list[str]) -> list[Any]:
     """Every gold dump's articles, with source_file set to its gold key; external ones by reference."""
-    from readers import ReaderError, discover, read_file
+    from readers import discover
+    from readers.chunks import read_chunks
 
     articles: list[Any] = []
     paths = [(p, p.name) for p in discover([gold_dir]) if p.name != GOLD_FILE]
@@ -272,15 +273,19 @@ def _read_articles(gold_dir: Path, gold: dict[str, dict[str, Any]], notes: list[
                 paths.append((external, key))
             else:
                 notes.append(f"{key}: skipped, {answer['path']} not found")
-    for path, name in paths:
-        try:
-            read = list(read_file(path, on_problem=lambda problem: notes.append(f"skipped record {problem}")))
-        except ReaderError as exc:
-            notes.append(f"{name}: unreadable ({exc})")
-            continue
-        many = path.suffix.lower() in MULTI_RECORD
-        for number, article in enumerate(read, start=1):
-            article.source_file = f"{name}!{number}" if many else name
+    names = {str(path): name for path, name in paths}
+    numbers: Counter[str] = Counter()
+    # the flow's own read-and-chunk loop, in one chunk: every article of every gold dump
+    events = read_chunks(names, None, 10**9, on_problem=lambda problem: notes.append(f"skipped record {problem}"))
+    for event in events:
+        if event.quarantined:
+            notes.append(f"{names[event.quarantined]}: unreadable ({event.quarantined}: {event.reason})")
+        for article in event.articles:
+            path = article.source_file.split("!")[0]
+            name = names[path]
+            numbers[name] += 1
+            many = Path(path).suffix.lower() in MULTI_RECORD
+            article.source_file = f"{name}!{numbers[name]}" if many else name
             articles.append(article)
     return articles
 
