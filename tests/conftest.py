@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +19,24 @@ FIXTURES = Path(__file__).parent / "fixtures"
 # A test that uses any of these (directly or through another fixture) talks to a real ES node or Prefect
 # server: it is an integration test. `pytest -m "not integration"` is the fast loop without them.
 SERVICE_FIXTURES = {"es_url", "prefect_api"}
+
+
+@pytest.fixture(autouse=True)
+def _prefect_console_on_real_stderr() -> Iterator[None]:
+    """Prefect binds its console log handler to the sys.stderr of the moment it is first imported. If that
+    was inside a test using capsys, the stream is closed once the test ends, and every later flow run fails
+    with "I/O operation on closed file". After each test, point it at the process's real stderr (which
+    pytest still captures at the file-descriptor level)."""
+    yield
+    if "prefect.logging.handlers" not in sys.modules:
+        return
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    loggers = [logging.getLogger(), *(logging.getLogger(name) for name in list(logging.root.manager.loggerDict))]
+    for logger in loggers:
+        for handler in logger.handlers:
+            if isinstance(handler, PrefectConsoleHandler):
+                handler.console.file = sys.__stderr__
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
