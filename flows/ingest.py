@@ -235,7 +235,11 @@ def _run(  # the run itself, under the alias lock
         manifest = Manifest(settings.cache_path / "state.sqlite", alias)
         if params.reprocess:
             manifest.forget()
-        duplicates = DuplicateIndex(threshold=settings.near_duplicate_threshold, known=manifest.fingerprints)
+        duplicates = DuplicateIndex(
+            threshold=settings.near_duplicate_threshold,
+            known=manifest.fingerprints,
+            store=manifest.near_duplicate_store(),  # signatures in the run-state DB, not in this process
+        )
         furniture = FurnitureIndex(min_articles=settings.furniture_min_articles, known=manifest.furniture_counts)
         ingested_at = datetime.now(UTC).isoformat(timespec="seconds")
 

@@ -1,0 +1,164 @@
+"""Near-duplicate detection: quality against the baseline, and cost of the store.
+
+    .venv/bin/python bench/dedupe.py quality [--baseline-rev 8af2631]
+    .venv/bin/python bench/dedupe.py memory --articles 10000 [--store sqlite|memory]
+
+quality: precision and recall on the generated syndication set (bench/generate.py syndication_set), in one
+run and across two runs, for this tree's DuplicateIndex and for transforms/dedupe.py as it was at
+--baseline-rev (loaded from git into its own module; its index is in-memory, so across runs it starts empty).
+
+memory: RSS and time of DuplicateIndex alone over N synthetic articles (make_story bodies; 5% syndicated
+copies), chunks of 500, in a fresh process; prints the RSS after every 10% of the articles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def baseline_module(rev: str):
+    source = subprocess.run(
+        ["git", "show", f"{rev}:transforms/dedupe.py"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
+    path = Path(tempfile.mkdtemp()) / "dedupe_baseline.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("dedupe_baseline", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def quality(rev: str) -> dict:
+    from newsfacet.evaluate import Evaluation, score_syndication
+    from newsfacet.settings import get_settings
+
+    out = {}
+    started = time.perf_counter()
+    ev = Evaluation(gold_dir="-")
+    score_syndication(ev)
+    out["current"] = {k: v.as_dict() for k, v in ev.syndicated.items()}
+    out["current_seconds"] = round(time.perf_counter() - started, 1)
+    old = baseline_module(rev)
+    threshold = get_settings().near_duplicate_threshold
+    ev = Evaluation(gold_dir="-")
+    score_syndication(ev, new_index=lambda: old.DuplicateIndex(threshold=threshold), dedupe=old.dedupe_articles)
+    out[f"baseline {rev}"] = {k: v.as_dict() for k, v in ev.syndicated.items()}
+    return out
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def memory(articles: int, store: str, rev: str | None) -> dict:
+    """DuplicateIndex alone over synthetic articles: RSS trend and seconds."""
+    import gc
+    import random
+
+    from bench.generate import FILLER, make_story, syndicated_copy
+    from newsfacet.manifest import Manifest
+    from transforms.documents import assign_ids
+    from transforms.records import Article, articles_to_frame
+
+    if rev:
+        mod = baseline_module(rev)
+        new_index = lambda: mod.DuplicateIndex(threshold=0.7)  # noqa: E731
+        dedupe = mod.dedupe_articles
+    else:
+        from transforms.dedupe import DuplicateIndex, dedupe_articles
+
+        dedupe = dedupe_articles
+        if store == "sqlite":
+            tmp = Path(tempfile.mkdtemp())
+            manifest = Manifest(tmp / "state.sqlite", "bench")
+            new_index = lambda: DuplicateIndex(known=manifest.fingerprints, store=manifest.near_duplicate_store())  # noqa: E731
+        else:
+            new_index = lambda: DuplicateIndex()  # noqa: E731
+    index = new_index()
+    trend = []
+    pool = []
+    rng = random.Random(3)
+    start_rss = None
+    started = time.perf_counter()
+    dedupe_seconds = 0.0
+    near = 0
+    for first in range(0, articles, 500):
+        chunk = []
+        for n in range(first, min(first + 500, articles)):
+            if pool and rng.random() < 0.05:
+                story = syndicated_copy(rng.choice(pool), n, 3)
+            else:
+                story = make_story(n, 3)
+                pool = (pool + [story])[-200:]
+            chunk.append(
+                Article(
+                    source_file=str(n), paragraphs=[story.lead, *story.body, rng.choice(FILLER)], title=story.title,
+                    url=story.url, published_at=story.published.isoformat(), raw_text=str(n),
+                )
+            )  # fmt: skip
+        frame = assign_ids(articles_to_frame(chunk))
+        frame["content_hash"] = None
+        t = time.perf_counter()
+        result = dedupe(frame, index)
+        dedupe_seconds += time.perf_counter() - t
+        near += result.counts["near_duplicates"]
+        del chunk, frame, result
+        gc.collect()
+        if start_rss is None:
+            start_rss = _rss_mb()
+        if (first + 500) % max(500, articles // 10) == 0:
+            trend.append((first + 500, round(_rss_mb(), 1)))
+    end_rss = _rss_mb()
+    db_mb = None
+    if store == "sqlite" and not rev:
+        manifest.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db_mb = round((tmp / "state.sqlite").stat().st_size / 2**20, 1)
+    return {
+        "articles": articles,
+        "store": "baseline in-memory LSH" if rev else store,
+        "rss_after_first_chunk_mb": round(start_rss, 1),
+        "rss_end_mb": round(end_rss, 1),
+        "growth_mb_per_1000": round((end_rss - start_rss) / ((articles - 500) / 1000), 3),
+        "dedupe_seconds": round(dedupe_seconds, 1),
+        "dedupe_seconds_per_10k": round(dedupe_seconds / articles * 10000, 1),
+        "wall_seconds": round(time.perf_counter() - started, 1),
+        "near_duplicates": near,
+        "db_mb": db_mb,
+        "trend": trend,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("what", choices=["quality", "memory"])
+    ap.add_argument("--baseline-rev", default="8af2631")
+    ap.add_argument("--articles", type=int, default=10000)
+    ap.add_argument("--store", choices=["sqlite", "memory", "baseline"], default="sqlite")
+    args = ap.parse_args(argv)
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    if args.what == "quality":
+        print(json.dumps(quality(args.baseline_rev), indent=2))
+    else:
+        rev = args.baseline_rev if args.store == "baseline" else None
+        print(json.dumps(memory(args.articles, args.store, rev), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
