@@ -1,13 +1,19 @@
 """Near-duplicate detection: quality against the baseline, and cost of the store.
 
     .venv/bin/python bench/dedupe.py quality [--baseline-rev 8af2631]
-    .venv/bin/python bench/dedupe.py memory --articles 10000 [--store sqlite|memory]
+    .venv/bin/python bench/dedupe.py store --articles 10000
+    .venv/bin/python bench/dedupe.py memory --articles 10000 [--store sqlite|memory|baseline]
 
 quality: precision and recall on the generated syndication set (bench/generate.py syndication_set), in one
 run and across two runs, for this tree's DuplicateIndex and for transforms/dedupe.py as it was at
 --baseline-rev (loaded from git into its own module; its index is in-memory, so across runs it starts empty).
 
-memory: RSS and time of DuplicateIndex alone over N synthetic articles (make_story bodies; 5% syndicated
+store: the two designs for where band keys live, on the same N signed articles (chunks of 500; each chunk
+is looked up, then stored): (b) the run-state SQLite (newsfacet/signatures.py, one joined SELECT per chunk)
+and (a) a keyword field in Elasticsearch (a temporary index on a dev node: one _msearch per chunk, a bool
+query of the article's band keys with minimum_should_match 2, then bulk + refresh so the next chunk sees it).
+
+memory: RSS and CPU time of DuplicateIndex alone over N synthetic articles (make_story bodies; 5% syndicated
 copies), chunks of 500, in a fresh process; prints the RSS after every 10% of the articles.
 """
 
@@ -114,9 +120,9 @@ def memory(articles: int, store: str, rev: str | None) -> dict:
             )  # fmt: skip
         frame = assign_ids(articles_to_frame(chunk))
         frame["content_hash"] = None
-        t = time.perf_counter()
+        t = time.process_time()  # CPU time: the machine is shared, wall time says more about the neighbours
         result = dedupe(frame, index)
-        dedupe_seconds += time.perf_counter() - t
+        dedupe_seconds += time.process_time() - t
         near += result.counts["near_duplicates"]
         del chunk, frame, result
         gc.collect()
@@ -135,8 +141,8 @@ def memory(articles: int, store: str, rev: str | None) -> dict:
         "rss_after_first_chunk_mb": round(start_rss, 1),
         "rss_end_mb": round(end_rss, 1),
         "growth_mb_per_1000": round((end_rss - start_rss) / ((articles - 500) / 1000), 3),
-        "dedupe_seconds": round(dedupe_seconds, 1),
-        "dedupe_seconds_per_10k": round(dedupe_seconds / articles * 10000, 1),
+        "dedupe_cpu_seconds": round(dedupe_seconds, 1),
+        "dedupe_cpu_seconds_per_10k": round(dedupe_seconds / articles * 10000, 1),
         "wall_seconds": round(time.perf_counter() - started, 1),
         "near_duplicates": near,
         "db_mb": db_mb,
@@ -144,9 +150,113 @@ def memory(articles: int, store: str, rev: str | None) -> dict:
     }
 
 
+def signed_articles(articles: int) -> list[tuple]:
+    """(doc_id, signature, size, band keys, published_at) of N generated articles, 5% syndicated copies."""
+    import random
+
+    from bench.generate import make_story, syndicated_copy
+    from transforms.dedupe import DuplicateIndex
+
+    index = DuplicateIndex()
+    rng = random.Random(3)
+    pool, out = [], []
+    for n in range(articles):
+        story = syndicated_copy(rng.choice(pool), n, 3) if pool and rng.random() < 0.05 else make_story(n, 3)
+        if story.kind == "original":
+            pool = (pool + [story])[-200:]
+        sig, size = index.signature(" ".join([story.title, story.lead, *story.body]))
+        out.append((f"doc{n}", sig, size, index.band_keys(sig), story.published.isoformat()))
+    return out
+
+
+def store_cost(articles: int) -> dict:
+    """Time (wall and this process's CPU) to look up and store every chunk, SQLite against Elasticsearch."""
+    import base64
+    import shutil
+
+    from elasticsearch import Elasticsearch, helpers
+
+    from newsfacet.devstack.esnode import start_node, stop_pid
+    from newsfacet.manifest import Manifest
+    from newsfacet.settings import get_settings
+    from transforms.dedupe import StoredSignature
+
+    started = time.perf_counter()
+    data = signed_articles(articles)
+    out: dict = {"articles": articles, "signing_seconds": round(time.perf_counter() - started, 1)}
+    chunks = [data[i : i + 500] for i in range(0, len(data), 500)]
+
+    tmp = Path(tempfile.mkdtemp())
+    store = Manifest(tmp / "state.sqlite", "bench").near_duplicate_store()
+    wall, cpu, found = time.perf_counter(), time.process_time(), 0
+    for chunk in chunks:
+        hits = store.candidates([c[3] for c in chunk], 2)
+        found += sum(len(h) for h in hits)
+        store.add([(StoredSignature(d, s.tobytes(), z, p, d), k) for d, s, z, k, p in chunk])
+    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    out["sqlite"] = {
+        "wall_seconds": round(time.perf_counter() - wall, 2),
+        "cpu_seconds": round(time.process_time() - cpu, 2),
+        "candidates": found,
+        "disk_mb": round((tmp / "state.sqlite").stat().st_size / 2**20, 1),
+    }
+
+    home = tmp / "es-node"
+    if os.environ.get("ELASTICSEARCH_URL"):
+        proc, url = None, os.environ["ELASTICSEARCH_URL"]
+    else:
+        proc, info = start_node(get_settings(), home)
+        url = info.url
+    try:
+        es = Elasticsearch(url, request_timeout=120)
+        name = "bench-bands"
+        es.options(ignore_status=404).indices.delete(index=name)
+        es.indices.create(
+            index=name,
+            settings={"number_of_shards": 1, "number_of_replicas": 0},
+            mappings={"dynamic": "strict", "properties": {
+                "band_keys": {"type": "keyword"}, "signature": {"type": "binary"}, "size": {"type": "integer"},
+                "published_at": {"type": "date"}, "cluster_id": {"type": "keyword"}}},
+        )  # fmt: skip
+        wall, cpu, found, search_s = time.perf_counter(), time.process_time(), 0, 0.0
+        for chunk in chunks:
+            t = time.perf_counter()
+            searches = []
+            for _, _, _, keys, _ in chunk:
+                searches.append({})
+                searches.append({
+                    "size": 100, "_source": ["signature", "size", "published_at", "cluster_id"],
+                    "query": {"bool": {"should": [{"term": {"band_keys": str(k)}} for k in keys],
+                                       "minimum_should_match": 2}}})  # fmt: skip
+            for response in es.msearch(index=name, searches=searches)["responses"]:
+                found += len(response["hits"]["hits"])
+            search_s += time.perf_counter() - t
+            helpers.bulk(
+                es,
+                ({"_index": name, "_id": d, "_source": {
+                    "band_keys": [str(k) for k in keys], "signature": base64.b64encode(s.tobytes()).decode(),
+                    "size": z, "published_at": p, "cluster_id": d}} for d, s, z, keys, p in chunk),
+            )  # fmt: skip
+            es.indices.refresh(index=name)  # the next chunk must see this one (the flow loads with refresh off)
+        stats = es.indices.stats(index=name, metric="store")["indices"][name]["total"]["store"]
+        out["elasticsearch"] = {
+            "wall_seconds": round(time.perf_counter() - wall, 2),
+            "search_seconds": round(search_s, 2),
+            "cpu_seconds_client": round(time.process_time() - cpu, 2),
+            "candidates": found,
+            "disk_mb": round(stats["size_in_bytes"] / 2**20, 1),
+        }
+        es.indices.delete(index=name)
+    finally:
+        if proc is not None:
+            stop_pid(proc.pid)
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["quality", "memory"])
+    ap.add_argument("what", choices=["quality", "memory", "store"])
     ap.add_argument("--baseline-rev", default="8af2631")
     ap.add_argument("--articles", type=int, default=10000)
     ap.add_argument("--store", choices=["sqlite", "memory", "baseline"], default="sqlite")
@@ -154,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PYTHONHASHSEED", "0")
     if args.what == "quality":
         print(json.dumps(quality(args.baseline_rev), indent=2))
+    elif args.what == "store":
+        print(json.dumps(store_cost(args.articles), indent=2))
     else:
         rev = args.baseline_rev if args.store == "baseline" else None
         print(json.dumps(memory(args.articles, args.store, rev), indent=2))
