@@ -130,6 +130,7 @@ def memory(articles: int, store: str, rev: str | None) -> dict:
             start_rss = _rss_mb()
         if (first + 500) % max(500, articles // 10) == 0:
             trend.append((first + 500, round(_rss_mb(), 1)))
+            print(f"{trend[-1][0]} articles: RSS {trend[-1][1]} MB, dedupe CPU {dedupe_seconds:.0f} s", file=sys.stderr)
     end_rss = _rss_mb()
     db_mb = None
     if store == "sqlite" and not rev:

@@ -12,8 +12,9 @@ import re
 import sys
 import unicodedata
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -498,30 +499,55 @@ def score_syndication(ev: Evaluation, new_index: Any = None, dedupe: Any = None)
     new_index defaults to a DuplicateIndex whose signatures live in a throwaway run-state database,
     as in the flow; the two-run case splits the set in publish order and shares only that database.
     """
+    if new_index is None and dedupe is None:
+        scores, misses, notes = _default_syndication_scores(get_settings().near_duplicate_threshold)
+    else:
+        scores, misses, notes = _syndication_scores(new_index, dedupe)
+    ev.syndicated.update({name: replace(counts) for name, counts in scores.items()})
+    for key, message in misses:
+        ev.miss(key, message)
+    ev.notes.extend(notes)
+
+
+@lru_cache(maxsize=2)
+def _default_syndication_scores(threshold: float) -> tuple[dict[str, Counts], list[tuple[str, str]], list[str]]:
+    # the set and the code are fixed within a process: score once however often evaluate() runs
+    from transforms.dedupe import DuplicateIndex
+
+    return _syndication_scores(lambda store: DuplicateIndex(threshold=threshold, store=store), None, with_store=True)
+
+
+def _syndication_scores(
+    new_index: Any, dedupe: Any, with_store: bool = False
+) -> tuple[dict[str, Counts], list[tuple[str, str]], list[str]]:
     import tempfile
 
     from newsfacet.manifest import Manifest
-    from transforms.dedupe import DuplicateIndex
 
     try:
         articles, answers = syndication_articles()
     except (OSError, ImportError) as exc:
-        ev.notes.append(f"near duplicates on the syndication set: skipped, bench/generate.py unavailable ({exc})")
-        return
-    threshold = get_settings().near_duplicate_threshold
+        return {}, [], [f"near duplicates on the syndication set: skipped, bench/generate.py unavailable ({exc})"]
     half = len(articles) // 2
-    second = {a_id for a_id in answers if a_id in _ids(articles[half:]) and answers[a_id] in _ids(articles[:half])}
+    first_ids, second_ids = _ids(articles[:half]), _ids(articles[half:])
+    second = {d for d, o in answers.items() if d in second_ids and o in first_ids}
+    scores: dict[str, Counts] = {}
+    misses: list[tuple[str, str]] = []
     for name, runs in (("one run", [articles]), ("two runs", [articles[:half], articles[half:]])):
         with tempfile.TemporaryDirectory() as tmp:
             manifest = Manifest(Path(tmp) / "state.sqlite", "evaluate")
-            make = new_index or (lambda m=manifest: DuplicateIndex(threshold=threshold, store=m.near_duplicate_store()))
+            make = (lambda m=manifest: new_index(m.near_duplicate_store())) if with_store else new_index
             found = dedupe_runs(runs, make, dedupe)
             manifest.close()
-        ev.syndicated[name] = score_pairs(found, answers)
+        scores[name] = score_pairs(found, answers)
         if len(runs) == 2:
-            ev.syndicated["second-run copies"] = score_pairs(found, answers, second)
-        for copy, original in sorted(set(answers.items()) - {(d, o) for d, o in found.items() if o}):
-            ev.miss(f"syndication ({name})", f"copy {copy[:10]} of {original[:10]} not found")
+            scores["second-run copies"] = score_pairs(found, answers, second)
+        predicted = {(d, o) for d, o in found.items() if o}
+        for copy, original in sorted(set(answers.items()) - predicted):
+            misses.append((f"syndication ({name})", f"copy {copy[:10]} of {original[:10]} not found"))
+        for copy, original in sorted(predicted - set(answers.items())):
+            misses.append((f"syndication ({name})", f"{copy[:10]} wrongly marked duplicate_of {original[:10]}"))
+    return scores, misses, []
 
 
 def _ids(articles: list[Any]) -> set[str]:

@@ -140,3 +140,16 @@ def test_cli_json(capsys: pytest.CaptureFixture[str], run: tuple[Evaluation, dic
     data = json.loads(capsys.readouterr().out)
     assert {"boilerplate", "dedup", "entities", "dates"} <= data.keys()
     assert data["dedup"]["exact_duplicates"]["correct"] == 1
+
+
+def test_syndicated_copies_in_one_and_two_runs(run: tuple[Evaluation, dict, list]) -> None:
+    ev, _, _ = run
+    assert set(ev.syndicated) == {"one run", "two runs", "second-run copies"}
+    pairs = ev.syndicated["one run"].tp + ev.syndicated["one run"].fn
+    assert pairs >= 300 and ev.syndicated["two runs"].tp + ev.syndicated["two runs"].fn == pairs
+    assert 0 < ev.syndicated["second-run copies"].tp + ev.syndicated["second-run copies"].fn < pairs
+    for counts in ev.syndicated.values():  # the goals of issue 15
+        assert counts.recall is not None and counts.recall >= 0.95
+        assert counts.precision is not None and counts.precision >= 0.98
+    assert "syndicated copies, two runs" in format_report(ev)
+    assert ev.to_dict()["dedup"]["syndicated_copies"]["second-run copies"]["recall"] >= 0.95

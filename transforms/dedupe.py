@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
@@ -143,9 +143,13 @@ class DuplicateIndex:
     rows: int = 3
     min_band_hits: int = 2
     shingle_size: int = 5
-    exact: dict[str, str] = field(default_factory=dict)  # content_hash -> doc id, this run
-    # Looks up hashes indexed by earlier runs (content_hash -> doc id); injected so this stays pure.
+    exact: dict[str, str] = field(default_factory=dict)  # content_hash -> doc id, recent chunks
+    # Looks up hashes indexed by earlier runs and chunks (content_hash -> doc id); injected so this stays pure.
     known: Callable[[Iterable[str]], dict[str, str]] | None = None
+    # With `known`, hashes are kept for this many chunks only: by then the flow has loaded the chunk and
+    # saved its fingerprints, so `known` finds them and memory does not grow with the run.
+    exact_window: int = 3
+    _exact_chunks: deque[list[str]] = field(default_factory=deque, repr=False)
     store: SignatureStore = field(default_factory=MemorySignatures)
 
     def __post_init__(self) -> None:
@@ -197,6 +201,10 @@ def dedupe_articles(frame: pd.DataFrame, index: DuplicateIndex) -> StageResult:
     if index.known is not None:
         unseen = [h for h in out["content_hash"] if h not in index.exact]
         index.exact.update(index.known(unseen))
+        index._exact_chunks.append(unseen)
+        while len(index._exact_chunks) > index.exact_window:
+            for old in index._exact_chunks.popleft():
+                index.exact.pop(old, None)
     out["_length"] = out["paragraphs"].map(lambda ps: sum(len(p) for p in ps))
     out = out.sort_values(["published_at", "_length"], ascending=[True, False], na_position="last", kind="stable")
     result = StageResult(out)

@@ -194,3 +194,17 @@ def test_sqlite_store_candidates_need_enough_shared_bands(tmp_path):
     manifest.forget()
     assert store.candidates([[1, 2, 3, 4]], 1) == [[]]
     manifest.close()
+
+
+def test_exact_hashes_are_kept_for_a_few_chunks_then_looked_up():
+    saved: dict[str, str] = {}  # what the flow's run-state DB holds once a chunk is loaded
+
+    index = DuplicateIndex(known=lambda hashes: {h: saved[h] for h in hashes if h in saved}, exact_window=2)
+    first = dedupe_articles(frame(article("a.txt", TITLE, STORY, "2024-03-04")), index)
+    saved.update(zip(first.frame["content_hash"], first.frame["doc_id"], strict=True))
+    for n in range(4):
+        later = dedupe_articles(frame(article(f"o{n}.txt", f"{OTHER_TITLE} {n}", OTHER, "2024-03-05")), index)
+        saved.update(zip(later.frame["content_hash"], later.frame["doc_id"], strict=True))
+        assert len(index.exact) <= 2
+    copy = dedupe_articles(frame(article("b.txt", TITLE, STORY, "2024-03-06", url="https://b.example/x")), index)
+    assert copy.frame.empty and copy.counts["dropped_exact_duplicate"] == 1
