@@ -225,7 +225,8 @@ def dedupe_articles(frame: pd.DataFrame, index: DuplicateIndex) -> StageResult:
         keep.append(True)
         clusters.append(None)
         signature, size = index.signature(" ".join([row.title, *row.paragraphs]))
-        signed.append(_Signed(row.doc_id, signature, size, index.band_keys(signature), row.published_at))
+        published = row.published_at if isinstance(row.published_at, str) else None  # NaN from pandas is no date
+        signed.append(_Signed(row.doc_id, signature, size, index.band_keys(signature), published))
 
     # one lookup per chunk: the stored articles (earlier chunks and runs) that share band keys with each article
     stored = index.store.candidates([x.keys for x in signed], index.min_band_hits) if signed else []

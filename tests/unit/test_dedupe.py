@@ -208,3 +208,12 @@ def test_exact_hashes_are_kept_for_a_few_chunks_then_looked_up():
         assert len(index.exact) <= 2
     copy = dedupe_articles(frame(article("b.txt", TITLE, STORY, "2024-03-06", url="https://b.example/x")), index)
     assert copy.frame.empty and copy.counts["dropped_exact_duplicate"] == 1
+
+
+def test_copies_without_publish_dates_cluster_in_arrival_order():
+    first = frame(article("orig.txt", TITLE, STORY, None))
+    first["published_at"] = float("nan")  # what pandas may hold for a missing date
+    index = DuplicateIndex()
+    original = rows(dedupe_articles(first, index))["orig.txt"]
+    copy = rows(dedupe_articles(frame(article("copy.txt", COPY_TITLE, COPY, None)), index))["copy.txt"]
+    assert copy.duplicate_of == original.doc_id == copy.cluster_id
