@@ -250,11 +250,9 @@ def dedupe_articles(frame: pd.DataFrame, index: DuplicateIndex) -> StageResult:
                 and index.is_near_copy(s.signature, s.size, other.signature, other.size)
             ):
                 matches.append(entries[p][0])
-        if matches:
-            rep = _earliest(matches).cluster_id
-            result.counts["near_duplicates"] += 1
-        else:
-            rep = s.doc_id
+        rep = _earliest(matches).cluster_id if matches else s.doc_id
+        # a cluster's representative ingested again matches its own members: it is no copy of them
+        result.counts["near_duplicates"] += rep != s.doc_id
         assigned[s.doc_id] = rep
         entries.append((StoredSignature(s.doc_id, s.signature.tobytes(), s.size, s.published_at, rep), s.keys))
         for key in s.keys:

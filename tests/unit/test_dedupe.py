@@ -217,3 +217,13 @@ def test_copies_without_publish_dates_cluster_in_arrival_order():
     original = rows(dedupe_articles(first, index))["orig.txt"]
     copy = rows(dedupe_articles(frame(article("copy.txt", COPY_TITLE, COPY, None)), index))["copy.txt"]
     assert copy.duplicate_of == original.doc_id == copy.cluster_id
+
+
+def test_the_representative_ingested_again_stays_the_representative():
+    index = DuplicateIndex()
+    orig = article("orig.txt", TITLE, STORY, "2024-03-04")
+    dedupe_articles(frame(orig, article("copy.txt", COPY_TITLE, COPY, "2024-03-05")), index)
+    again = dedupe_articles(frame(orig), index)
+    row = rows(again)["orig.txt"]
+    assert row.duplicate_of is None and row.cluster_id == row.doc_id
+    assert again.counts["near_duplicates"] == 0
