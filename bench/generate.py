@@ -15,7 +15,10 @@ Article bodies are 300-700 words: a dateline lead, entity-rich paragraphs (peopl
 honorific and surname, organisations, places), dates in many forms, a photo caption with a credit, the
 site's fixed furniture paragraphs, and boilerplate the cleaner should drop (share widgets, Advertisement,
 newsletter and cookie prompts, copyright, a "Related posts" trailer with items). Exact duplicates
-(same text, another URL or file) and near duplicates (an updated copy) appear at the set rates.
+(same text, another URL or file), near duplicates (an updated copy) and syndicated copies (another paper's
+copy of a story: new headline, paragraphs cut or added, ~1 word in 40 edited, share and copyright lines)
+appear at the set rates. `syndication_set()` makes a dense news window of stories and syndicated copies for
+scoring near-duplicate detection (`newsfacet evaluate`, bench/dedupe.py).
 """
 
 from __future__ import annotations
@@ -197,6 +200,51 @@ COOKIES = [
 ]
 ADVERTS = ["Advertisement", "ADVERTISEMENT", "Story continues below advertisement", "Sponsored content"]
 TRAILERS = ["Related posts", "Read more", "Most popular", "More stories", "Related stories", "You may also like"]
+# Long standing paragraphs a wire service prints under every story (over 40 words, so no short-paragraph
+# rule drops them): unrelated stories share them, and must still not be clustered.
+WIRE_TRAILERS = [
+    "Global Wire Service receives support for its coverage of trade, energy and climate from several private "
+    "foundations. Global Wire is solely responsible for all of its content. Find the standards the service uses "
+    "when working with philanthropies, a list of its supporters and the coverage areas they fund at "
+    "globalwire.example.",
+    "This story was produced by the Global Wire Service desk with reporting from its bureaus. It may be "
+    "republished by subscribing newspapers and broadcasters under the terms of their agreement with the "
+    "service; the headline and the last paragraphs may be shortened for space, but the reporting may not be "
+    "changed without the desk's written consent.",
+]
+# What a paper adds to a wire headline, and what it puts around a syndicated story.
+HEADLINE_SUFFIXES = [" | Global Wire", " - Reuters", ": What We Know", " (Update 2)", " \u2014 report", " - AP"]
+SYNDICATION_CREDITS = [
+    "Share on Facebook | Share on Twitter | Copy link",
+    "Email Share Tweet",
+    "\u00a9 Copyright Global Wire Service. All rights reserved.",
+    "Copyright 2024 The Associated Press. All rights reserved. This material may not be published, broadcast, "
+    "rewritten or redistributed.",
+]
+# Light copy editing: a word swapped for another, about one word in 40.
+EDITS = {
+    "said": "stated",
+    "told": "informed",
+    "would": "will",
+    "officials": "authorities",
+    "talks": "negotiations",
+    "expected": "likely",
+    "meeting": "session",
+    "plan": "proposal",
+    "percent": "per cent",
+    "cost": "costed",
+    "last": "previous",
+    "people": "residents",
+    "government": "administration",
+    "help": "assist",
+}
+EDIT_FILLERS = ["also", "now", "still", "reportedly", "however", "meanwhile", "again", "further"]
+LOCAL_ADDITIONS = [
+    "Local business leaders said they would watch the outcome closely, since {c} depends heavily on the sector.",
+    "{p} reporters contacted several officials for comment, but none had responded by the time of publication.",
+    "The story has been updated with comments from the regional authorities and further background from {c}.",
+    "Readers in {c} can follow the latest developments on the {p} live page throughout the day.",
+]
 
 
 @dataclass(frozen=True)
@@ -297,7 +345,8 @@ WARC_PER_FILE = 500
 START, END = date(2013, 1, 1), date(2024, 12, 31)
 # Bump when the output for a seed changes; bench/run.py regenerates a dump made by another version.
 # 2: an exact copy keeps its original's format and date layout (v1 varied them, so most were near copies).
-GENERATOR_VERSION = 2
+# 3: syndicated copies (syndicated_rate) and the wire service's long trailer under its stories.
+GENERATOR_VERSION = 3
 
 
 @dataclass
@@ -337,9 +386,11 @@ class Story:
     caption: str | None
     published: datetime
     authors: list[str]
-    kind: str = "original"  # original | exact | near
+    kind: str = "original"  # original | exact | near | syndicated
     fmt: str = ""  # the format it was written in
     layout: dict[str, object] = field(default_factory=dict)
+    copy_of: int | None = None  # n of the original a copy was made from
+    wire_trailer: str | None = None  # a wire service's long standing paragraph, printed after the body
 
 
 def _person(rng: random.Random, places: list[tuple[str, str]], orgs: list[str]) -> Person:
@@ -426,10 +477,10 @@ def _title(rng: random.Random, cast: list[Person], orgs: list[str], places, topi
     return rng.choice(forms)
 
 
-def make_story(n: int, seed: int) -> Story:
+def make_story(n: int, seed: int, length: tuple[int, int] = (300, 700), site: Site | None = None) -> Story:
     """An original article, from its own RNG so it does not depend on any other article."""
     rng = random.Random(f"{seed}:{n}")
-    site = rng.choice(SITES)
+    site = rng.choice(SITES) if site is None else site
     topic = rng.choice(list(TOPICS))
     places = rng.sample(PLACES, rng.randint(2, 4))
     orgs = rng.sample(ORGS, rng.randint(1, 3))
@@ -447,7 +498,7 @@ def make_story(n: int, seed: int) -> Story:
         f"{orgs[0]} in {city} about {rng.choice(TOPICS[topic])}, in what both sides described as a frank and "
         f"cordial meeting."
     )
-    target = rng.randint(300, 700) - sum(len(f.split()) for f in site.furniture)
+    target = rng.randint(*length) - sum(len(f.split()) for f in site.furniture)
     words = len(lead.split())
     body: list[str] = []
     while words < target:
@@ -463,7 +514,9 @@ def make_story(n: int, seed: int) -> Story:
     slug = "-".join(title.lower().replace("'", "").split()[:8])
     url = f"https://www.{site.domain}/{pub:%Y/%m/%d}/{slug}-{n}"
     authors = [f"{rng.choice(FIRST)} {rng.choice(LAST)}" for _ in range(rng.choice([1, 1, 1, 2]))]
-    return Story(n, site, url, title, lead, body, caption, pub, authors, layout=_layout(rng))
+    # a separate RNG, so adding the trailer left every other draw (and so the v2 texts) as it was
+    trailer = random.Random(f"{seed}:{n}:wire").choice(WIRE_TRAILERS) if site.slug == "globalwire" else None
+    return Story(n, site, url, title, lead, body, caption, pub, authors, layout=_layout(rng), wire_trailer=trailer)
 
 
 def _layout(rng: random.Random) -> dict[str, object]:
@@ -493,7 +546,7 @@ def exact_copy(orig: Story, n: int, seed: int) -> Story:
     layout["share"] = rng.choice([s for s in SHARE_LINES if s != orig.layout["share"]])
     return Story(
         n, orig.site, url, orig.title, orig.lead, list(orig.body), orig.caption, orig.published, orig.authors,
-        kind="exact", layout=layout, fmt=orig.fmt,
+        kind="exact", layout=layout, fmt=orig.fmt, copy_of=orig.n, wire_trailer=orig.wire_trailer,
     )  # fmt: skip
 
 
@@ -514,8 +567,91 @@ def near_copy(orig: Story, n: int, seed: int) -> Story:
         title = "Update: " + title
     return Story(
         n, orig.site, f"{orig.url}-update-{n}", title, orig.lead, body, orig.caption,
-        orig.published + timedelta(days=1), orig.authors, kind="near", layout=_layout(rng),
+        orig.published + timedelta(days=1), orig.authors, kind="near", layout=_layout(rng), copy_of=orig.n,
+        wire_trailer=orig.wire_trailer,
     )  # fmt: skip
+
+
+def _edit_words(text: str, rng: random.Random, rate: float = 1 / 40) -> str:
+    """About one word in 1/rate swapped, dropped or joined by a filler word, as a copy editor would."""
+    out: list[str] = []
+    for word in text.split():
+        if rng.random() >= rate:
+            out.append(word)
+            continue
+        r = rng.random()
+        bare = word.strip(".,;:\u201c\u201d").lower()
+        if bare in EDITS and r < 0.6:
+            out.append(word.replace(bare, EDITS[bare]))
+        elif r < 0.75:
+            continue  # dropped
+        elif r < 0.9:
+            out.extend([word, rng.choice(EDIT_FILLERS)])
+        else:
+            out.append(rng.choice(EDIT_FILLERS))
+    return " ".join(out)
+
+
+def syndicated_copy(orig: Story, n: int, seed: int) -> Story:
+    """Another paper's copy of a (wire) story, 1-72 hours later: new headline, cut or added paragraphs, edits.
+
+    The headline gets a suffix or a rewrite; one or two body paragraphs are cut (more often from the end)
+    and/or one or two of the paper's own are added; about one word in 40 is edited; share and copyright
+    lines are printed around it, and the wire's trailer is kept.
+    """
+    rng = random.Random(f"{seed}:{n}:syndicated")
+    site = rng.choice([s for s in SITES if s is not orig.site])
+    body = list(orig.body)
+    # one or two paragraphs cut or added (one of either for a brief of three paragraphs or fewer)
+    cut, added = rng.choice([(1, 0), (2, 0), (0, 1), (0, 2), (1, 1)] if len(body) > 3 else [(1, 0), (0, 1)])
+    cut = min(cut, len(body) - 1)
+    for _ in range(cut):
+        body.pop(len(body) - 1 if rng.random() < 0.6 else rng.randrange(len(body)))
+    for _ in range(added):
+        city = rng.choice(PLACES)[0]
+        extra = " ".join([rng.choice(LOCAL_ADDITIONS).format(c=city, p=site.title), rng.choice(FILLER)])
+        body.insert(rng.randint(len(body) // 2, len(body)), extra)
+    lead = _edit_words(orig.lead, rng)
+    body = [_edit_words(p, rng) for p in body]
+    if rng.random() < 0.5:
+        title = orig.title + rng.choice(HEADLINE_SUFFIXES)
+    else:  # a rewrite: the paper's own verb and word order, some of the original's words kept
+        words = orig.title.split()
+        keep = words[: max(2, len(words) // 2)]
+        title = f"{rng.choice(['As', 'After', 'Why', 'How'])} {' '.join(keep)} {rng.choice(['Looms', 'Deepens', 'Eases', 'Draws Scrutiny'])}"
+    layout = _layout(rng)
+    layout["share"] = rng.choice(SYNDICATION_CREDITS[:2])
+    layout["credit"] = rng.choice(SYNDICATION_CREDITS[2:])
+    return Story(
+        n, site, f"https://www.{site.domain}/wire/{orig.published:%Y/%m/%d}/{n}", title, lead, body, orig.caption,
+        orig.published + timedelta(hours=rng.randint(1, 72)), orig.authors, kind="syndicated", layout=layout,
+        copy_of=orig.n, wire_trailer=orig.wire_trailer,
+    )  # fmt: skip
+
+
+def syndication_set(originals: int = 800, seed: int = 7, days: int = 4) -> list[Story]:
+    """A dense news window for scoring near duplicates: stories and their syndicated copies, in publish order.
+
+    Originals are spread over `days` days; a third come from the wire service (half of those short briefs),
+    all with one of its two long trailers. A quarter of the originals get one to three syndicated copies.
+    """
+    stories: list[Story] = []
+    start = datetime(2024, 3, 1, tzinfo=UTC)
+    for n in range(originals):
+        rng = random.Random(f"{seed}:{n}:window")
+        wire = rng.random() < 1 / 3
+        length = (80, 150) if wire and rng.random() < 0.5 else (300, 700)
+        site = next(s for s in SITES if s.slug == "globalwire") if wire else None
+        story = make_story(n, seed, length, site)
+        story.published = start + timedelta(minutes=rng.randrange(days * 24 * 60))
+        stories.append(story)
+    copies: list[Story] = []
+    for orig in list(stories):
+        rng = random.Random(f"{seed}:{orig.n}:copies")
+        if rng.random() < 0.25:
+            for _ in range(rng.choice([1, 1, 2, 3])):
+                copies.append(syndicated_copy(orig, originals + len(copies), seed))
+    return sorted(stories + copies, key=lambda s: s.published)
 
 
 def _date_text(pub: datetime, form: int) -> str:
@@ -565,6 +701,10 @@ def blocks(story: Story, with_title: bool) -> list[str]:
     out.extend(story.body[half:])
     if int(lay["date_form"]) % 2:  # type: ignore[arg-type]
         out.append(date_line)
+    if story.wire_trailer:
+        out.append(story.wire_trailer)
+    if lay.get("credit"):
+        out.append(str(lay["credit"]))
     out.extend(story.site.furniture)
     if lay["newsletter"]:
         out.append(str(lay["newsletter"]))
@@ -621,6 +761,10 @@ def render_html(story: Story) -> str:
         paras.append(f"<p>{e(p)}</p>")
     if not lay["date_in_meta"]:
         paras.append(f"<p>{e(_date_text(story.published, int(lay['date_form'])))}</p>")  # type: ignore[arg-type]
+    if story.wire_trailer:
+        paras.append(f"<p>{e(story.wire_trailer)}</p>")
+    if lay.get("credit"):
+        paras.append(f"<p>{e(str(lay['credit']))}</p>")
     paras.extend(f"<p>{e(f)}</p>" for f in story.site.furniture)
     if lay["newsletter"]:
         paras.append(f"<p>{e(str(lay['newsletter']))}</p>")
@@ -734,13 +878,20 @@ def story_words(story: Story) -> int:
     return sum(len(p.split()) for p in parts)
 
 
-def generate(articles: int, out: Path, seed: int = 1, exact_rate: float = 0.03, near_rate: float = 0.05) -> dict:
+def generate(
+    articles: int,
+    out: Path,
+    seed: int = 1,
+    exact_rate: float = 0.03,
+    near_rate: float = 0.05,
+    syndicated_rate: float = 0.05,
+) -> dict:
     """Write the dump; returns what was made (also saved as out/.generated.json)."""
     started = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     writer = Writer(out)
     pool: list[Story] = []  # recent originals that copies are made from (bounded: streaming)
-    kinds = {"original": 0, "exact": 0, "near": 0}
+    kinds = {"original": 0, "exact": 0, "near": 0, "syndicated": 0}
     words = 0
     fmt_names, fmt_weights = list(FORMATS), list(FORMATS.values())
     try:
@@ -751,6 +902,8 @@ def generate(articles: int, out: Path, seed: int = 1, exact_rate: float = 0.03, 
                 story = exact_copy(rng.choice(pool), n, seed)
             elif pool and r < exact_rate + near_rate:
                 story = near_copy(rng.choice(pool), n, seed)
+            elif pool and r < exact_rate + near_rate + syndicated_rate:
+                story = syndicated_copy(rng.choice(pool), n, seed)
             else:
                 story = make_story(n, seed)
                 pool.append(story)
@@ -771,6 +924,7 @@ def generate(articles: int, out: Path, seed: int = 1, exact_rate: float = 0.03, 
         "seed": seed,
         "exact_rate": exact_rate,
         "near_rate": near_rate,
+        "syndicated_rate": syndicated_rate,
         "words": words,
         "kinds": kinds,
         "formats": writer.counts,
@@ -788,10 +942,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--exact-rate", type=float, default=0.03)
     ap.add_argument("--near-rate", type=float, default=0.05)
+    ap.add_argument("--syndicated-rate", type=float, default=0.05)
     args = ap.parse_args(argv)
     if args.out.exists() and any(args.out.iterdir()):
         ap.error(f"{args.out} is not empty")
-    info = generate(args.articles, args.out, args.seed, args.exact_rate, args.near_rate)
+    info = generate(args.articles, args.out, args.seed, args.exact_rate, args.near_rate, args.syndicated_rate)
     print(json.dumps(info, indent=2))
     return 0
 

@@ -177,7 +177,11 @@ class IngestRun:
         stack.callback(self.manifest.close)
         if self.params.reprocess:
             self.manifest.forget()
-        self.duplicates = DuplicateIndex(threshold=settings.near_duplicate_threshold, known=self.manifest.fingerprints)
+        self.duplicates = DuplicateIndex(
+            threshold=settings.near_duplicate_threshold,
+            known=self.manifest.fingerprints,
+            store=self.manifest.near_duplicate_store(),  # signatures in the run-state DB, not in this process
+        )
         self.furniture = FurnitureIndex(
             min_articles=settings.furniture_min_articles, known=self.manifest.furniture_counts
         )

@@ -9,10 +9,12 @@ from __future__ import annotations
 import io
 import json
 import re
+import sys
 import unicodedata
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +109,9 @@ class Evaluation:
     exact_duplicates: Accuracy = field(default_factory=Accuracy)
     false_exact_drops: int = 0
     near_duplicates: Counts = field(default_factory=Counts)
+    # near-copy pairs on the generated syndication set (bench/generate.py): "one run", "two runs" and
+    # "second-run copies" (copies in the second run of an original from the first)
+    syndicated: dict[str, Counts] = field(default_factory=dict)
     entities: dict[str, Counts] = field(default_factory=lambda: {f: Counts() for f in FACETS})
     published_at: Accuracy = field(default_factory=Accuracy)
     datelines: Accuracy = field(default_factory=Accuracy)
@@ -144,6 +149,7 @@ class Evaluation:
                 "exact_duplicates": self.exact_duplicates.as_dict(),
                 "false_exact_drops": self.false_exact_drops,
                 "near_duplicates": self.near_duplicates.as_dict(),
+                "syndicated_copies": {k: v.as_dict() for k, v in self.syndicated.items()},
             },
             "entities": {**{f: c.as_dict() for f, c in self.entities.items()}, "all": self.entities_all.as_dict()},
             "dates": {
@@ -485,6 +491,147 @@ def score_dedup(
         ev.miss(copy, f"near duplicate: duplicate_of {original} not found")
 
 
+SYNDICATION_SEED = 7
+SYNDICATION_ORIGINALS = 800
+
+
+def syndication_articles(
+    originals: int = SYNDICATION_ORIGINALS, seed: int = SYNDICATION_SEED
+) -> tuple[list[Any], dict[str, str]]:
+    """The generated syndication set as Articles in publish order, and the answers (copy doc id -> original's).
+
+    bench/generate.py writes the stories and knows which is a copy of which; no pipeline output is involved.
+    """
+    import importlib.util
+
+    from transforms.documents import article_id
+    from transforms.records import Article
+
+    spec = importlib.util.spec_from_file_location("bench_generate", REPO_ROOT / "bench" / "generate.py")
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(REPO_ROOT / "bench" / "generate.py")
+    generate = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = generate  # dataclasses look their module up there
+    spec.loader.exec_module(generate)
+    articles, ids = [], {}
+    stories = generate.syndication_set(originals, seed)
+    for story in stories:
+        paragraphs = generate.blocks(story, with_title=False)
+        articles.append(
+            Article(
+                source_file=f"syndication/{story.n}",
+                paragraphs=paragraphs,
+                title=story.title,
+                url=story.url,
+                source=story.site.title,
+                published_at=story.published.isoformat(),
+                raw_text="\n\n".join(paragraphs),
+            )
+        )
+        ids[story.n] = article_id(story.url, articles[-1].raw_text)
+    answers = {ids[s.n]: ids[s.copy_of] for s in stories if s.copy_of is not None}
+    return articles, answers
+
+
+def dedupe_runs(
+    runs: list[list[Any]], new_index: Any, dedupe: Any = None, chunk_size: int = 500
+) -> dict[str, str | None]:
+    """Clean, date and dedupe each run in chunks, a fresh DuplicateIndex per run: doc id -> duplicate_of.
+
+    new_index() makes a run's index (runs share state only through its store); dedupe defaults to
+    transforms.dedupe.dedupe_articles. Site furniture is learned across runs, as the flow does.
+    """
+    from transforms.clean import FurnitureIndex, clean_frame
+    from transforms.dates import extract_publish_dates
+    from transforms.dedupe import dedupe_articles
+    from transforms.documents import assign_ids
+    from transforms.pipeline import load_transform_config
+    from transforms.records import articles_to_frame
+
+    settings = get_settings()
+    rules = load_transform_config(CONFIG_DIR, settings.spacy_model).rules
+    dedupe = dedupe or dedupe_articles
+    furniture = FurnitureIndex(min_articles=settings.furniture_min_articles)
+    found: dict[str, str | None] = {}
+    for run in runs:
+        index = new_index()
+        for i in range(0, len(run), chunk_size):
+            cleaned = clean_frame(assign_ids(articles_to_frame(run[i : i + chunk_size])), rules, furniture)
+            frame = dedupe(extract_publish_dates(cleaned.frame).frame, index).frame
+            found.update(zip(frame["doc_id"], frame["duplicate_of"], strict=True))
+    return found
+
+
+def score_pairs(found: dict[str, str | None], answers: dict[str, str], only: set[str] | None = None) -> Counts:
+    """Near-copy pairs (copy -> original) found against the answers, optionally only for some copies."""
+    predicted = {(d, o) for d, o in found.items() if o and (only is None or d in only)}
+    expected = {(d, o) for d, o in answers.items() if only is None or d in only}
+    return Counts(tp=len(predicted & expected), fp=len(predicted - expected), fn=len(expected - predicted))
+
+
+def score_syndication(ev: Evaluation, new_index: Any = None, dedupe: Any = None) -> None:
+    """Near-copy precision and recall on the generated syndication set, in one run and across two runs.
+
+    new_index defaults to a DuplicateIndex whose signatures live in a throwaway run-state database,
+    as in the flow; the two-run case splits the set in publish order and shares only that database.
+    """
+    if new_index is None and dedupe is None:
+        scores, misses, notes = _default_syndication_scores(get_settings().near_duplicate_threshold)
+    else:
+        scores, misses, notes = _syndication_scores(new_index, dedupe)
+    ev.syndicated.update({name: replace(counts) for name, counts in scores.items()})
+    for key, message in misses:
+        ev.miss(key, message)
+    ev.notes.extend(notes)
+
+
+@lru_cache(maxsize=2)
+def _default_syndication_scores(threshold: float) -> tuple[dict[str, Counts], list[tuple[str, str]], list[str]]:
+    # the set and the code are fixed within a process: score once however often evaluate() runs
+    from transforms.dedupe import DuplicateIndex
+
+    return _syndication_scores(lambda store: DuplicateIndex(threshold=threshold, store=store), None, with_store=True)
+
+
+def _syndication_scores(
+    new_index: Any, dedupe: Any, with_store: bool = False
+) -> tuple[dict[str, Counts], list[tuple[str, str]], list[str]]:
+    import tempfile
+
+    from newsfacet.manifest import Manifest
+
+    try:
+        articles, answers = syndication_articles()
+    except (OSError, ImportError) as exc:
+        return {}, [], [f"near duplicates on the syndication set: skipped, bench/generate.py unavailable ({exc})"]
+    half = len(articles) // 2
+    first_ids, second_ids = _ids(articles[:half]), _ids(articles[half:])
+    second = {d for d, o in answers.items() if d in second_ids and o in first_ids}
+    scores: dict[str, Counts] = {}
+    misses: list[tuple[str, str]] = []
+    for name, runs in (("one run", [articles]), ("two runs", [articles[:half], articles[half:]])):
+        with tempfile.TemporaryDirectory() as tmp:
+            manifest = Manifest(Path(tmp) / "state.sqlite", "evaluate")
+            make = (lambda m=manifest: new_index(m.near_duplicate_store())) if with_store else new_index
+            found = dedupe_runs(runs, make, dedupe)
+            manifest.close()
+        scores[name] = score_pairs(found, answers)
+        if len(runs) == 2:
+            scores["second-run copies"] = score_pairs(found, answers, second)
+        predicted = {(d, o) for d, o in found.items() if o}
+        for copy, original in sorted(set(answers.items()) - predicted):
+            misses.append((f"syndication ({name})", f"copy {copy[:10]} of {original[:10]} not found"))
+        for copy, original in sorted(predicted - set(answers.items())):
+            misses.append((f"syndication ({name})", f"{copy[:10]} wrongly marked duplicate_of {original[:10]}"))
+    return scores, misses, []
+
+
+def _ids(articles: list[Any]) -> set[str]:
+    from transforms.documents import article_id
+
+    return {article_id(a.url, a.raw_text) for a in articles}
+
+
 def evaluate(gold_dir: Path = DEFAULT_GOLD_DIR) -> Evaluation:
     """Run the pure pipeline over the gold dumps and score it against gold.json."""
     gold = load_gold(gold_dir)
@@ -514,6 +661,7 @@ def evaluate(gold_dir: Path = DEFAULT_GOLD_DIR) -> Evaluation:
     ev.wire = wire_report(gold_dir)
     if gold_dir == DEFAULT_GOLD_DIR and (MULTILINGUAL_GOLD_DIR / GOLD_FILE).is_file():
         ev.multilingual = evaluate_multilingual()
+    score_syndication(ev)
     return ev
 
 
@@ -544,6 +692,8 @@ def report_table(ev: Evaluation) -> Table:
     acc("dedup", "exact copies dropped", ev.exact_duplicates)
     table.add_row("", "false exact drops", str(ev.false_exact_drops), "")
     prf("", "near-duplicate pairs", ev.near_duplicates)
+    for name, counts in ev.syndicated.items():
+        prf("", f"syndicated copies, {name}", counts)
     for facet in (*FACETS, "all"):
         c = ev.entities_all if facet == "all" else ev.entities[facet]
         table.add_row(

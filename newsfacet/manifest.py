@@ -12,6 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from newsfacet.signatures import SqliteSignatures
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -118,6 +122,13 @@ class Manifest:
             self.db.execute("DELETE FROM files WHERE alias=?", (self.alias,))
             self.db.execute("DELETE FROM fingerprints WHERE alias=?", (self.alias,))
             self.db.execute("DELETE FROM furniture WHERE alias=?", (self.alias,))
+        self.near_duplicate_store().forget()
+
+    def near_duplicate_store(self) -> SqliteSignatures:
+        """MinHash signatures and LSH band keys of this alias's articles (the flow's DuplicateIndex store)."""
+        from newsfacet.signatures import SqliteSignatures
+
+        return SqliteSignatures(self.db, self.alias)
 
     def fingerprints(self, hashes: Iterable[str]) -> dict[str, str]:
         """Doc ids already indexed under these content hashes."""

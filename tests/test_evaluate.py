@@ -153,3 +153,16 @@ def test_multilingual_section(run: tuple[Evaluation, dict, list]) -> None:
     assert ml.published_at.correct == ml.published_at.total == 3
     assert ml.french.entities["persons"].recall is not None and ml.french.entities["persons"].recall >= 0.75
     assert "multilingual" in ev.to_dict() and "multilingual" in format_report(ev)
+
+
+def test_syndicated_copies_in_one_and_two_runs(run: tuple[Evaluation, dict, list]) -> None:
+    ev, _, _ = run
+    assert set(ev.syndicated) == {"one run", "two runs", "second-run copies"}
+    pairs = ev.syndicated["one run"].tp + ev.syndicated["one run"].fn
+    assert pairs >= 300 and ev.syndicated["two runs"].tp + ev.syndicated["two runs"].fn == pairs
+    assert 0 < ev.syndicated["second-run copies"].tp + ev.syndicated["second-run copies"].fn < pairs
+    for counts in ev.syndicated.values():  # the goals of issue 15
+        assert counts.recall is not None and counts.recall >= 0.95
+        assert counts.precision is not None and counts.precision >= 0.98
+    assert "syndicated copies, two runs" in format_report(ev)
+    assert ev.to_dict()["dedup"]["syndicated_copies"]["second-run copies"]["recall"] >= 0.95
