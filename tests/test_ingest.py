@@ -79,7 +79,7 @@ def test_bad_file_is_quarantined_and_rest_loads(es, alias, sample_dir, tmp_path,
     (dump / "good.txt").write_text((sample_dir / "000_b6b8575083d17127.txt").read_text())
     (dump / "binary.txt").write_bytes(b"\x00\x01\x02PNG\x00" * 50)
     (dump / "empty.txt").write_text("")
-    assert main(["ingest", "--alias", alias, str(dump)]) == 0
+    assert main(["ingest", "--alias", alias, str(dump)]) == 3  # finished, with files quarantined
     es.indices.refresh(index=alias)
     assert es.count(index=alias)["count"] == 1
     lines = [json.loads(x) for x in (cache_dir / "runs" / "quarantine.jsonl").read_text().splitlines()]
