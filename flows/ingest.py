@@ -33,6 +33,7 @@ from search.load import LoadResult, bulk_mode, load_documents
 from search.schema import ensure_index
 from transforms.clean import FurnitureIndex
 from transforms.dedupe import DuplicateIndex
+from transforms.entities import merge_type_votes
 from transforms.ner import NerFn, NerPool
 from transforms.pipeline import (
     StageOutput,
@@ -122,12 +123,13 @@ def enrich(
     ingested_at: str,
     ner_cache: dict[str, list[list[str]]],
     ner: NerFn | None = None,
+    type_counts: dict[str, dict[str, int]] | None = None,
 ) -> StageOutput:
     """NER (for texts not in the cache) and mentioned dates for one chunk; runs on the task runner.
 
     With the thread runner, `ner` is the flow's NerPool; a Dask worker runs spaCy itself.
     """
-    return enrich_chunk(prepared.frame, cfg, ingested_at, ner_cache, ner)
+    return enrich_chunk(prepared.frame, cfg, ingested_at, ner_cache, ner, type_counts)
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 10, 30])
@@ -237,6 +239,7 @@ def _run(  # the run itself, under the alias lock
             manifest.forget()
         duplicates = DuplicateIndex(threshold=settings.near_duplicate_threshold, known=manifest.fingerprints)
         furniture = FurnitureIndex(min_articles=settings.furniture_min_articles, known=manifest.furniture_counts)
+        type_counts = manifest.entity_type_counts(cfg.spacy_model)  # one type per name: earlier runs' votes
         ingested_at = datetime.now(UTC).isoformat(timespec="seconds")
 
         found = discover_files(paths)
@@ -258,6 +261,8 @@ def _run(  # the run itself, under the alias lock
                 report.add(stage, counts)
             _append_jsonl(state_dir / "rejects.jsonl", enriched.rejects)
             manifest.add_ner_results(enriched.ner_cache)
+            manifest.add_entity_type_counts(cfg.spacy_model, enriched.type_votes)
+            merge_type_votes(type_counts, enriched.type_votes)
             if enriched.documents:
                 loaded = load(enriched.documents, alias)
                 report.add("load", loaded.counts)
@@ -271,6 +276,7 @@ def _run(  # the run itself, under the alias lock
             enriched.documents.clear()
             enriched.rejects.clear()
             enriched.ner_cache.clear()
+            enriched.type_votes.clear()
 
         def submit(batch: list[Article], closes: list[str]) -> None:
             prepared = prepare(batch, cfg, duplicates, furniture)
@@ -284,7 +290,8 @@ def _run(  # the run itself, under the alias lock
             cached = manifest.ner_results(ner_cache_keys(prepared.frame, cfg))
             # queue this chunk's NER behind the previous chunk's, then load the previous chunk meanwhile:
             # the NER workers never wait for reading, cleaning or loading
-            in_flight.append((enrich.submit(prepared, cfg, ingested_at, cached, ner), closes, prepared, cached))
+            votes = dict(type_counts)  # a snapshot: finish() adds to type_counts while this chunk is enriched
+            in_flight.append((enrich.submit(prepared, cfg, ingested_at, cached, ner, votes), closes, prepared, cached))
             while len(in_flight) > 1:
                 drain()
 

@@ -50,6 +50,26 @@ def spacy_ner(nlp: Any, n_process: int = 1, batch_size: int = 64) -> NerFn:
     return run
 
 
+def job_slices(texts: list[str], max_texts: int, max_chars: int) -> list[list[str]]:
+    """Consecutive jobs of at most max_texts texts and about max_chars characters (at least one text each).
+
+    The model's time grows with characters, not texts: a job of 256 paragraphs and one of 20 whole articles
+    cost about the same, so both worker processes stay busy whatever the texts' length.
+    """
+    jobs: list[list[str]] = []
+    job: list[str] = []
+    size = 0
+    for text in texts:
+        if job and (len(job) >= max_texts or size + len(text) > max_chars):
+            jobs.append(job)
+            job, size = [], 0
+        job.append(text)
+        size += len(text)
+    if job:
+        jobs.append(job)
+    return jobs
+
+
 def _pool_worker_ner(model: str, batch_size: int, texts: list[str]) -> list[list[list[str]]]:
     nlp = load_ner(model)
     return spacy_ner(nlp, 1, batch_size)(texts) if texts else []
@@ -62,8 +82,11 @@ class NerPool:
     NER never waits for the GIL; spaCy's own n_process would restart its workers for every chunk.
     """
 
-    def __init__(self, model: str, processes: int = 1, batch_size: int = 64, job_texts: int = 256) -> None:
+    def __init__(
+        self, model: str, processes: int = 1, batch_size: int = 64, job_texts: int = 256, job_chars: int = 80_000
+    ) -> None:
         self.model, self.processes, self.batch_size, self.job_texts = model, processes, batch_size, job_texts
+        self.job_chars = job_chars
         self._warm = False
         # spawn, not fork: the flow process runs threads (Prefect, HTTP clients) that fork would copy mid-lock
         self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
@@ -76,7 +99,7 @@ class NerPool:
                 self._pool.submit(_pool_worker_ner, self.model, self.batch_size, [])
 
     def __call__(self, texts: list[str]) -> list[list[list[str]]]:
-        jobs = [texts[i : i + self.job_texts] for i in range(0, len(texts), self.job_texts)]
+        jobs = job_slices(texts, self.job_texts, self.job_chars)
         try:
             futures = [self._pool.submit(_pool_worker_ner, self.model, self.batch_size, job) for job in jobs]
             return [ents for future in futures for ents in future.result()]
