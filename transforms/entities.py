@@ -70,6 +70,14 @@ ORG_PLACE_PREPOSITION = re.compile(
 )
 # "beat Hull City 3-1": a name right before a score is a team
 SCORE_AFTER = re.compile(r"\s+\d{1,3}\s?[\-\u2013]\s?\d{1,3}\b")
+# a one-word name before one of these is the body someone works for or supports
+ROLE_AFTER = re.compile(
+    r"\s+(?:manager|boss|coach|captain|striker|midfielder|defender|goalkeeper|winger|forward|fans|supporters"
+    r"|chairman|chairwoman|spokesman|spokeswoman|leader|MPs|councillors)\b"
+)
+# a score anywhere ("3-1", "24-19"): the article reports a match, so "Hull City" is a club, not a city
+MATCH_SCORE = re.compile(r"\b\d{1,3}\s?[\-\u2013]\s?\d{1,3}\b")
+PREVIOUS_WORD = re.compile(r"(\w[\w'\-]*) $")
 # a name right after a place and "and" or a comma is a place too ("in Kent and Surrey")
 PLACE_COORDINATION = re.compile(r"^(?:,\s*|\s+and\s+|\s+or\s+|,\s+and\s+)$")
 
@@ -468,6 +476,8 @@ def _context_field(text: str, m: Mention, c: _Candidate, previous_place_end: int
     end = m.start + len(m.text)
     if c.field != "persons" and SCORE_AFTER.match(text, end):
         return "organizations"
+    if len(c.value.split()) == 1 and c.field in ("persons", "locations") and ROLE_AFTER.match(text, end):
+        return "organizations"  # "Bolton manager Tom Marsh", "Labour leader": a club or a party, not a person
     if len(c.value.split()) > 2 or c.field not in ("persons", "organizations"):
         return None
     before = text[max(0, m.start - 30) : m.start]
@@ -477,6 +487,32 @@ def _context_field(text: str, m: Mention, c: _Candidate, previous_place_end: int
     if c.field == "organizations" and len(c.value.split()) == 1 and ORG_PLACE_PREPOSITION.search(before):
         return "locations"  # "its factory in Coventry", but not "shares in Barclays"
     return None
+
+
+def _join_alias_pairs(text: str, mentions: list[Mention], cfg: EntityConfig) -> list[Mention]:
+    """Two mentions one space apart, or a word and a mention, that together make an alias are one mention
+    ("Reform" + "UK" -> "Reform UK")."""
+    out: list[Mention] = []
+    for m in mentions:
+        prev = out[-1] if out else None
+        word = PREVIOUS_WORD.search(text, 0, m.start) if m.start > 0 else None
+        if (
+            prev is not None
+            and prev.start >= 0
+            and m.start == prev.start + len(prev.text) + 1
+            and text[m.start - 1] == " "
+            and fold(f"{prev.text} {m.text}") in cfg.alias_field
+        ):
+            out[-1] = Mention(f"{prev.text} {m.text}", prev.label, prev.context, prev.start)
+        elif (
+            word is not None
+            and fold(f"{word.group(1)} {m.text}") in cfg.alias_field
+            and (prev is None or prev.start + len(prev.text) <= word.start())
+        ):  # the model found only "UK" of "Reform UK"
+            out.append(Mention(f"{word.group(1)} {m.text}", m.label, m.context, word.start()))
+        else:
+            out.append(m)
+    return out
 
 
 def article_candidates(
@@ -494,6 +530,8 @@ def article_candidates(
         body_names |= {fold(m.text.split()[-1]) for m in mentions if m.start >= title_end and m.label == "PERSON"}
         person_spans = [(m.start, m.start + len(m.text)) for m in mentions if m.label == "PERSON" and m.start >= 0]
         previous_place_end = -1
+        sporty = any(context == "results" for _, _, context in piece.spans) or bool(MATCH_SCORE.search(piece.text))
+        mentions = _join_alias_pairs(piece.text, mentions, cfg)
         for m in mentions:
             if m.label == "DATE":
                 dates.append(m.text)
@@ -506,6 +544,8 @@ def article_candidates(
             if c is None:
                 continue
             c.context = m.context
+            if sporty and len(c.value.split()) > 1 and c.value.split()[-1] in cfg.club_suffixes:
+                c.fixed = "organizations"  # in match reports "Hull City" and "Derby County" are clubs
             if c.fixed is None and m.start >= 0:
                 c.fixed = _context_field(piece.text, m, c, previous_place_end)
             if (c.fixed or c.field) == "locations" and m.start >= 0:
@@ -519,6 +559,8 @@ def article_candidates(
             if c is None:
                 continue
             c.context = "results"
+            if len(value.split()) > 1 and value.split()[-1] in cfg.club_suffixes:
+                c.fixed = c.fixed or "organizations"
             initials = any(INITIALS.match(w) for w in value.split())
             model_person = len(value.split()) > 1 and any(s < name.end and name.start < e for s, e in person_spans)
             c.person_hint = name.athlete or initials or model_person
@@ -547,9 +589,10 @@ def _decide(key: str, group: list[_Candidate], votes: TypeVotes) -> str:
     corpus = votes.field_of(key)
     results = [c for c in group if c.context == "results"]
     if results:
-        # a club, unless the name is an athlete's: the line's shape, the model or the corpus says so
+        # a club, unless the name is an athlete's: the line's shape, the model or the corpus says so (one-word
+        # names in results are clubs: the model's PERSON for "Bolton" in prose is its usual mistake)
         hint = any(c.person_hint for c in results) and corpus in (None, "persons")
-        return "persons" if hint or corpus == "persons" else "organizations"
+        return "persons" if hint or (corpus == "persons" and len(key.split()) > 1) else "organizations"
     if corpus is not None:
         return corpus
     # the body knows better than the headline
