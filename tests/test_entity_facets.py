@@ -108,8 +108,8 @@ def business(r: random.Random, n: int) -> dict:
         "body": [
             f"{company} reported a rise in annual profit on {day}, helped by new sites in {town} and Leeds.",
             f"Chief executive {boss} said the group would hire 200 people. Shares rose 4 per cent by 8am {tz}.",
-            "Analysts at Barclays said the figures were better than expected. The BBC reported that the Treasury "
-            "was watching the sector.",
+            f"Analysts at Barclays said the {company} figures were better than expected. The BBC reported that "
+            f"the Treasury was watching the sector after {boss} spoke.",
         ],
     }
 
@@ -189,5 +189,5 @@ def test_top_facets_hold_no_junk_or_wrong_types(es, alias, cache_dir, tmp_path):
         votes = manifest.entity_type_counts(get_settings().spacy_model)
     finally:
         manifest.close()
-    assert votes, "no type votes stored"
-    assert max(votes.get("Barclays", {"none": 0}).items(), key=lambda kv: kv[1])[0] == "organizations"
+    assert votes.get("BBC", {}).get("organizations", 0) >= 10, votes.get("BBC")
+    assert votes.get("Barclays", {}).get("organizations", 0) >= 10, votes.get("Barclays")

@@ -302,3 +302,11 @@ def test_ner_pool_matches_in_process_ner_in_order():
     finally:
         pool.close()
     assert ["John Kerry", "PERSON"] in expected[0] and expected[1] == []
+
+
+def test_batch_size_counts_characters_not_texts():
+    from transforms.ner import batch_for
+
+    assert batch_for(["a" * 300] * 10, 64) == 64  # paragraphs: the setting as it stands
+    assert batch_for(["a" * 3200] * 10, 64) == 6  # whole articles: the same characters per batch
+    assert batch_for(["a" * 500_000], 64) == 1 and batch_for([], 64) == 64
