@@ -177,6 +177,7 @@ def test_top_facets_hold_no_junk_or_wrong_types(es, alias, cache_dir, tmp_path):
         assert not caps_labels, (facet, values)
     assert not PARTY_NAMES & set(persons), persons  # no party as a person
     assert not set(CLUBS) & set(persons) and not set(CLUBS.values()) & set(persons), persons
+    assert not set(CLUBS.values()) & set(locations), locations  # clubs named after towns are no places
     # ... and the facets are not empty of what the articles are about
     assert {"Labour", "Liberal Democrats", "BBC"} <= set(organizations), organizations
     assert "BBC News" not in organizations and "Lib Dems" not in organizations

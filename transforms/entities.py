@@ -65,18 +65,15 @@ NAME_JOINERS = frozenset({"&", "and", "of", "de", "la", "le", "du", "St", "St."}
 INITIALS = re.compile(r"^(?:[A-Z]\.){1,3}$")
 # a person mention right after one of these is a place ("councils in Kent")
 PLACE_PREPOSITION = re.compile(r"\b(?:in|near|across|outside|around|at)\s+$")
-ORG_PLACE_PREPOSITION = re.compile(
-    r"(?<!shares )(?<!stake )(?<!stakes )(?<!invested )(?<!investment )(?<!interest )\b(?:in|near)\s+$"
-)
 # "beat Hull City 3-1": a name right before a score is a team
 SCORE_AFTER = re.compile(r"\s+\d{1,3}\s?[\-\u2013]\s?\d{1,3}\b")
-# a one-word name before one of these is the body someone works for or supports
-ROLE_AFTER = re.compile(
-    r"\s+(?:manager|boss|coach|captain|striker|midfielder|defender|goalkeeper|winger|forward|fans|supporters"
-    r"|chairman|chairwoman|spokesman|spokeswoman|leader|MPs|councillors)\b"
+# a one-word name before a team role is the club ("Bolton manager Tom Marsh"), not a person; a place before
+# "fans" is a club too. Not "spokesman" or "supporters": "a Trump spokesman" is about a person.
+TEAM_ROLE_AFTER = re.compile(
+    r"\s+(?:manager|boss|coach|captain|striker|midfielder|defender|goalkeeper|winger|full-back|forward)\b"
 )
-# a score anywhere ("3-1", "24-19"): the article reports a match, so "Hull City" is a club, not a city
-MATCH_SCORE = re.compile(r"\b\d{1,3}\s?[\-\u2013]\s?\d{1,3}\b")
+PLACE_ROLE_AFTER = re.compile(r"\s+(?:fans|supporters|chairman|chairwoman)\b")
+NAME_SCORE = re.compile(r"\b[A-Z][\w'.]*\s\d{1,3}\s?[\-\u2013]\s?\d{1,3}\b")
 PREVIOUS_WORD = re.compile(r"(\w[\w'\-]*) $")
 # a name right after a place and "and" or a comma is a place too ("in Kent and Surrey")
 PLACE_COORDINATION = re.compile(r"^(?:,\s*|\s+and\s+|\s+or\s+|,\s+and\s+)$")
@@ -476,16 +473,16 @@ def _context_field(text: str, m: Mention, c: _Candidate, previous_place_end: int
     end = m.start + len(m.text)
     if c.field != "persons" and SCORE_AFTER.match(text, end):
         return "organizations"
-    if len(c.value.split()) == 1 and c.field in ("persons", "locations") and ROLE_AFTER.match(text, end):
-        return "organizations"  # "Bolton manager Tom Marsh", "Labour leader": a club or a party, not a person
+    if len(c.value.split()) == 1 and c.field in ("persons", "locations") and TEAM_ROLE_AFTER.match(text, end):
+        return "organizations"
+    if len(c.value.split()) == 1 and c.field == "locations" and PLACE_ROLE_AFTER.match(text, end):
+        return "organizations"
     if len(c.value.split()) > 2 or c.field not in ("persons", "organizations"):
         return None
     before = text[max(0, m.start - 30) : m.start]
     between = text[previous_place_end : m.start] if previous_place_end >= 0 else ""
     if c.field == "persons" and (PLACE_PREPOSITION.search(before) or PLACE_COORDINATION.match(between)):
         return "locations"  # places the small model took for people
-    if c.field == "organizations" and len(c.value.split()) == 1 and ORG_PLACE_PREPOSITION.search(before):
-        return "locations"  # "its factory in Coventry", but not "shares in Barclays"
     return None
 
 
@@ -530,7 +527,9 @@ def article_candidates(
         body_names |= {fold(m.text.split()[-1]) for m in mentions if m.start >= title_end and m.label == "PERSON"}
         person_spans = [(m.start, m.start + len(m.text)) for m in mentions if m.label == "PERSON" and m.start >= 0]
         previous_place_end = -1
-        sporty = any(context == "results" for _, _, context in piece.spans) or bool(MATCH_SCORE.search(piece.text))
+        # a match report: results lines, or a capitalised word right before a score ("beat Hull City 3-1");
+        # not any score ("a 6-3 ruling" is no match, and "Kansas City" stays a place)
+        sporty = any(context == "results" for _, _, context in piece.spans) or bool(NAME_SCORE.search(piece.text))
         mentions = _join_alias_pairs(piece.text, mentions, cfg)
         for m in mentions:
             if m.label == "DATE":
