@@ -73,8 +73,9 @@ TEAM_ROLE_AFTER = re.compile(
     r"\s+(?:manager|boss|coach|captain|striker|midfielder|defender|goalkeeper|winger|full-back|forward)\b"
 )
 PLACE_ROLE_AFTER = re.compile(r"\s+(?:fans|supporters|chairman|chairwoman)\b")
+# a capitalised word right before a score: the article reports a match
 NAME_SCORE = re.compile(r"\b[A-Z][\w'.]*\s\d{1,3}\s?[\-\u2013]\s?\d{1,3}\b")
-PREVIOUS_WORD = re.compile(r"(\w[\w'\-]*) $")
+PREVIOUS_WORD = re.compile(r"(\w[\w'\-]*) $")  # the word before a mention ("Reform" of "Reform UK")
 # a name right after a place and "and" or a comma is a place too ("in Kent and Surrey")
 PLACE_COORDINATION = re.compile(r"^(?:,\s*|\s+and\s+|\s+or\s+|,\s+and\s+)$")
 
@@ -92,7 +93,6 @@ class Mention(NamedTuple):
 class EntityConfig:
     """Alias table, junk list, honorifics, particles and type-vote thresholds from config/entities.toml."""
 
-    aliases: dict[str, dict[str, str]]  # field -> folded variant -> canonical
     junk: frozenset[str]
     honorifics: re.Pattern[str]
     particles: tuple[str, ...]
@@ -120,20 +120,16 @@ def load_entity_config(path: Path) -> EntityConfig:
     """Read config/entities.toml."""
     with path.open("rb") as fh:
         raw = tomllib.load(fh)
-    aliases: dict[str, dict[str, str]] = {}
     alias_field: dict[str, tuple[str, str]] = {}
     for field_name, table in raw.get("aliases", {}).items():
-        lookup = aliases.setdefault(field_name, {})
         for canonical, variants in table.items():
             for variant in [canonical, *variants]:
-                lookup[fold(variant)] = canonical
                 alias_field[fold(variant)] = (field_name, canonical)
     titles = sorted(raw["persons"]["honorifics"], key=len, reverse=True)
     honorifics = re.compile(r"^(?:(?:" + "|".join(map(re.escape, titles)) + r")\.?\s+)+")
     junk = raw["junk"]
     types = raw.get("types", {})
     return EntityConfig(
-        aliases=aliases,
         junk=frozenset(
             fold(j) for key in ("all", "time_zones", "weekdays", "table_headings") for j in junk.get(key, [])
         ),
