@@ -56,6 +56,7 @@ CAPS_PHRASE = re.compile(r"^[A-Z][A-Z&'.\-]*(?:\s+[A-Z&'.\-]+)+$")
 # results and tables: "Arsenal 2 Chelsea 1", "Leeds 3-1 Hull", "1 Leeds United 37 23 10 4 +45 79", "-12", "1:58.24"
 SCORE = re.compile(r"^[+\-\u2212]?\d+(?:[\-\u2013:.]\d+)*[,;.]?$")
 TOKEN = re.compile(r"\S+")
+DIGIT_RUN = re.compile(r"\d+")
 # "Leeds 3-1 Hull", "Celtic 3 Dundee 0": two names around a score
 MATCH_LINE = re.compile(r"^[A-Z][\w'.&\- ]{1,40}? \d{1,3}\s?[\-\u2013]\s?\d{1,3} [A-Z][\w'.&\- ]{1,40}$")
 TRAILING_SCORES = re.compile(r"(?:\s+[+\-\u2212]?\d+(?:[\-\u2013:.]\d+)*)+$")
@@ -242,16 +243,18 @@ def merge_type_votes(into: dict[str, dict[str, int]], new: Mapping[str, Mapping[
 def is_section_label(line: str) -> bool:
     """An all-capitals line ("PREMIER LEAGUE", "RESULTS") or a row of column headings ("Pos Team Pld W D L")."""
     words = line.split()
-    letters = [c for c in line if c.isalpha()]
-    if not words or not letters:
+    if not words or len(line) > 80:
         return False
-    if len(words) <= 6 and all(c.isupper() for c in letters) and len(letters) >= 4:
+    letters = [c for c in line if c.isalpha()]
+    if len(words) <= 6 and len(letters) >= 4 and all(c.isupper() for c in letters):
         return True
     return len(words) >= 4 and all(w.isalpha() and w[0].isupper() and len(w) <= 4 for w in words)
 
 
 def is_results_line(line: str) -> bool:
     """A results or standings line: several scores among few words ("Leeds 3-1 Hull", "1 Leeds United 37 23 ...")."""
+    if len(DIGIT_RUN.findall(line)) < 2:  # prose with at most one number: the common case, decided fast
+        return False
     if MATCH_LINE.match(line.strip()):
         return True
     tokens = line.split()
@@ -488,7 +491,8 @@ def _join_alias_pairs(text: str, mentions: list[Mention], cfg: EntityConfig) -> 
     out: list[Mention] = []
     for m in mentions:
         prev = out[-1] if out else None
-        word = PREVIOUS_WORD.search(text, 0, m.start) if m.start > 0 else None
+        # only the last few characters before the mention: searching the whole prefix is quadratic
+        word = PREVIOUS_WORD.search(text, max(0, m.start - 40), m.start) if m.start > 0 else None
         if (
             prev is not None
             and prev.start >= 0
