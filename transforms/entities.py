@@ -21,7 +21,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from transforms.clean import BoilerplateRules, strip_credits
-from transforms.dates import dateline_for_ner, places_of_dateline
+from transforms.dates import LEAD_LINES, dateline_for_ner, places_of_dateline
 from transforms.fields import ENTITY_FIELDS
 from transforms.ner import NerFn, NerForModel, local_ner, ner_cache_key
 from transforms.stats import StageResult
@@ -294,7 +294,11 @@ def ner_pieces(title: str, paragraphs: list[str], captions: list[str], rules: Bo
     """
     # the dateline as places the model reads well ("DOVER, England —" -> "Dover, England —"); extract_entities
     # also puts the dateline field's places into locations
-    body = [dateline_for_ner(paragraphs[0]), *paragraphs[1:]] if paragraphs else []
+    body = list(paragraphs)
+    for n, paragraph in enumerate(body[:LEAD_LINES]):  # the paragraph the dateline field came from
+        if (spelled := dateline_for_ner(paragraph)) != paragraph:
+            body[n] = spelled
+            break
     # a full stop after the headline keeps the model from running a name on into the first paragraph
     title = " ".join(title.split())
     parts: list[tuple[str, str]] = [(title if title[-1:] in ".?!" else title + ".", "title")] if title else []
@@ -516,12 +520,18 @@ def _join_alias_pairs(text: str, mentions: list[Mention], cfg: EntityConfig) -> 
 
 
 def article_candidates(
-    pieces: list[tuple[NerPiece, list[list[str]]]], cfg: EntityConfig
+    pieces: list[tuple[NerPiece, list[list[str]]]], cfg: EntityConfig, context_rules: bool = True
 ) -> tuple[list[_Candidate], list[str]]:
-    """Candidates (value, model's facet, context, rule's facet) of one article, and its DATE mention texts."""
+    """Candidates (value, model's facet, context, rule's facet) of one article, and its DATE mention texts.
+
+    context_rules: the English word rules (results lines, match reports, "in Kent", "Bolton manager"); off
+    for another language's model, where they misread ("Publié le 12 mai 2015" is no results line).
+    """
     candidates: list[_Candidate] = []
     dates: list[str] = []
     for piece, ents in pieces:
+        if not context_rules:
+            piece = NerPiece(piece.text, [(s, e, "prose" if c == "results" else c) for s, e, c in piece.spans])
         mentions = place_mentions(piece, ents)
         title_end = next((end for _, end, context in piece.spans if context == "title"), 0)
         title_case = title_end > 0 and _title_case(piece.text[:title_end])
@@ -534,7 +544,9 @@ def article_candidates(
         previous_place_end = -1
         # a match report: results lines, or a capitalised word right before a score ("beat Hull City 3-1");
         # not any score ("a 6-3 ruling" is no match, and "Kansas City" stays a place)
-        sporty = any(context == "results" for _, _, context in piece.spans) or bool(NAME_SCORE.search(piece.text))
+        sporty = context_rules and (
+            any(context == "results" for _, _, context in piece.spans) or bool(NAME_SCORE.search(piece.text))
+        )
         mentions = _join_alias_pairs(piece.text, mentions, cfg)
         for m in mentions:
             if m.label == "DATE":
@@ -550,7 +562,7 @@ def article_candidates(
             c.context = m.context
             if sporty and len(c.value.split()) > 1 and c.value.split()[-1] in cfg.club_suffixes:
                 c.fixed = "organizations"  # in match reports "Hull City" and "Derby County" are clubs
-            if c.fixed is None and m.start >= 0:
+            if c.fixed is None and m.start >= 0 and context_rules:
                 c.fixed = _context_field(piece.text, m, c, previous_place_end)
             if (c.fixed or c.field) == "locations" and m.start >= 0:
                 previous_place_end = m.start + len(m.text)
@@ -750,7 +762,10 @@ def extract_entities(
     for owner, piece, keys in owned:
         ents = [ent for key in keys for ent in (cache[key] if key in cache else fresh[key])]
         per_article[owner].append((piece, ents))
-    candidates_and_dates = [article_candidates(pieces, cfg) for pieces in per_article]
+    # the context rules read English words: only the default model's articles get them
+    candidates_and_dates = [
+        article_candidates(pieces, cfg, context_rules=row_models[i] == model) for i, pieces in enumerate(per_article)
+    ]
 
     # this chunk's prose votes join the corpus's before any type is decided
     chunk_votes: dict[str, dict[str, int]] = {}

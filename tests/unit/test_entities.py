@@ -310,3 +310,44 @@ def test_batch_size_counts_characters_not_texts():
     assert batch_for(["a" * 300] * 10, 64) == 64  # paragraphs: the setting as it stands
     assert batch_for(["a" * 3200] * 10, 64) == 6  # whole articles: the same characters per batch
     assert batch_for(["a" * 500_000], 64) == 1 and batch_for([], 64) == 64
+
+
+def test_other_language_model_groups_and_skips_english_context_rules(cfg):
+    from transforms.clean import load_rules
+    from transforms.entities import extract_entities
+    from transforms.records import Article, articles_to_frame
+
+    rules = load_rules(CONFIG_DIR / "boilerplate.toml")
+    fr = [
+        "Publié le 12 mai 2015",  # a date line shaped like a results line to the English rules
+        "MARSEILLE (AFP) — Le président de la région Nouvelle-Aquitaine, Alain Rousset, a parlé.",
+    ]
+    frame = articles_to_frame(
+        [
+            Article(source_file="fr", paragraphs=fr, language="fr"),
+            Article(source_file="en", paragraphs=["Helen Marsh spoke in Leeds."], language="en"),
+            Article(source_file="de", paragraphs=["Olaf Scholz sprach."], language="de"),
+        ]
+    )
+    frame["dateline"] = ["Marseille", None, None]
+    seen: dict[str, list[str]] = {}
+
+    def fr_ner(texts: list[str]) -> list[list[list[str]]]:
+        seen.setdefault("fr", []).extend(texts)
+        return [[["Nouvelle-Aquitaine", "LOC"], ["Alain Rousset", "PER"]] for _ in texts]
+
+    def en_ner(texts: list[str]) -> list[list[list[str]]]:
+        seen.setdefault("m", []).extend(texts)
+        return [[["Helen Marsh", "PERSON"], ["Leeds", "GPE"]] for _ in texts]
+
+    out = extract_entities(
+        frame, en_ner, cfg, rules, model="m", models={"en": "m", "fr": "fr"}, ner_for=lambda m: {"fr": fr_ner}[m]
+    )
+    rows = out.result.frame.to_dict("records")
+    # one text per article, through its language's model; the dateline spelled out where it stands
+    assert len(seen["fr"]) == 1 and "Marseille \u2014 Le président" in seen["fr"][0] and "AFP" not in seen["fr"][0]
+    assert seen["m"] == ["Helen Marsh spoke in Leeds."]
+    assert rows[0]["persons"] == ["Alain Rousset"] and rows[0]["organizations"] == []
+    assert rows[0]["locations"] == ["Marseille", "Nouvelle-Aquitaine"]
+    assert rows[1]["persons"] == ["Helen Marsh"] and rows[1]["locations"] == ["Leeds"]
+    assert rows[2]["persons"] == [] and out.result.counts["no_model_de"] == 1
