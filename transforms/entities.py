@@ -46,6 +46,8 @@ FIELD_BY_LABEL = {
 # One model run per piece of at most this many characters (spaCy's max_length is 1,000,000, and its memory
 # grows with the text): a longer article is cut between paragraphs.
 MAX_NER_CHARS = 50_000
+# an all-caps opening the dateline parser does not take ("EXETER — "): its city is still where the story is
+CAPS_DATELINE = re.compile(r"^(?P<city>[A-Z][A-Z.'\- ]{1,40}?)\s*(?:\([^)]{1,40}\))?\s*[\u2014\u2013]\s")
 LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 POSSESSIVE = re.compile(r"(?:['\u2019]s?)$")
 EDGE_PUNCT = re.compile(r"^[\W_]+|[^\w.)]+$")
@@ -781,8 +783,11 @@ def extract_entities(
     out = frame.copy()
     # the dateline's city and spelled-out state or country are places of the story, whatever NER made of them
     # (the small model reads "Port Ellen, Scotland —" as a person)
-    for entities, dateline in zip(canon, out["dateline"] if "dateline" in out else [None] * len(out), strict=True):
-        for place in reversed(places_of_dateline(dateline) if isinstance(dateline, str) else []):
+    datelines = out["dateline"] if "dateline" in out else [None] * len(out)
+    for entities, dateline, paras in zip(canon, datelines, out["paragraphs"], strict=True):
+        caps = CAPS_DATELINE.match(paras[0]) if len(paras) and not isinstance(dateline, str) else None
+        places = places_of_dateline(dateline) if isinstance(dateline, str) else [caps["city"].title()] if caps else []
+        for place in reversed(places):
             for other in ("persons", "organizations", "misc"):
                 entities[other] = [v for v in entities[other] if fold(v) != fold(place)]
             if place not in entities["locations"]:
