@@ -385,7 +385,7 @@ def _prepared_texts(data: str, chunk_size: int, out_path: Path) -> dict:
     from readers import discover
     from readers.chunks import read_chunks
     from transforms.dedupe import DuplicateIndex
-    from transforms.entities import ner_texts
+    from transforms.entities import chunk_texts
     from transforms.pipeline import load_transform_config, prepare_chunk
 
     s = get_settings()
@@ -404,17 +404,16 @@ def _prepared_texts(data: str, chunk_size: int, out_path: Path) -> dict:
             nonlocal n_texts, n_words, n_articles, n_distinct, distinct_words
             frame = prepare_chunk(batch, cfg, dup, *extra).frame
             n_articles += len(frame)
-            for paras, caps in zip(frame["paragraphs"], frame["captions"], strict=True):
-                for text in ner_texts(paras, caps, cfg.rules):
-                    n_texts += 1
-                    n_words += len(text.split())
-                    key = hash(text)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    n_distinct += 1
-                    distinct_words += len(text.split())
-                    fh.write(json.dumps(text) + "\n")
+            for _, text in chunk_texts(frame, cfg.rules):  # the parts (title, paragraphs, captions) NER reads
+                n_texts += 1
+                n_words += len(text.split())
+                key = hash(text)
+                if key in seen:
+                    continue
+                seen.add(key)
+                n_distinct += 1
+                distinct_words += len(text.split())
+                fh.write(json.dumps(text) + "\n")
 
         # the flow's own read-and-chunk loop
         for event in read_chunks(discover([data]), None, chunk_size, on_problem=lambda p: None):

@@ -37,6 +37,7 @@ from search.load import LoadResult, bulk_mode, load_documents
 from search.schema import ensure_index
 from transforms.clean import FurnitureIndex
 from transforms.dedupe import DuplicateIndex
+from transforms.entities import merge_type_votes
 from transforms.ner import NerFn, NerPool
 from transforms.pipeline import (
     StageOutput,
@@ -78,12 +79,13 @@ def enrich(
     ingested_at: str,
     ner_cache: dict[str, list[list[str]]],
     ner: NerFn | None = None,
+    type_counts: dict[str, dict[str, int]] | None = None,
 ) -> StageOutput:
     """NER (for texts not in the cache) and mentioned dates for one chunk; runs on the task runner.
 
     With the thread runner, `ner` is the flow's NerPool; a Dask worker runs spaCy itself.
     """
-    return enrich_chunk(prepared.frame, cfg, ingested_at, ner_cache, ner)
+    return enrich_chunk(prepared.frame, cfg, ingested_at, ner_cache, ner, type_counts)
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 10, 30])
@@ -111,6 +113,7 @@ def _release(*outputs: StageOutput | list[Any] | dict[str, Any]) -> None:
             item.documents.clear()
             item.rejects.clear()
             item.ner_cache.clear()
+            item.type_votes.clear()
         else:
             item.clear()
 
@@ -185,6 +188,8 @@ class IngestRun:
         self.furniture = FurnitureIndex(
             min_articles=settings.furniture_min_articles, known=self.manifest.furniture_counts
         )
+        # one type per name: earlier runs' votes
+        self.type_counts = self.manifest.entity_type_counts(self.cfg.spacy_model)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -236,7 +241,8 @@ class IngestRun:
         self.furniture.counts.clear()
         self._count(prepared)
         cached = self.manifest.ner_results(ner_cache_keys(prepared.frame, self.cfg))
-        future = enrich.submit(prepared, self.cfg, self.ingested_at, cached, self.ner)
+        votes = dict(self.type_counts)  # a snapshot: _load_next adds to type_counts while this chunk is enriched
+        future = enrich.submit(prepared, self.cfg, self.ingested_at, cached, self.ner, votes)
         self._in_flight.append(_InFlight(future, closes, prepared, cached))
         while len(self._in_flight) > 1:
             self._load_next()
@@ -254,6 +260,8 @@ class IngestRun:
         _release(done.prepared, done.cached)
         self._count(enriched)
         self.manifest.add_ner_results(enriched.ner_cache)
+        self.manifest.add_entity_type_counts(self.cfg.spacy_model, enriched.type_votes)
+        merge_type_votes(self.type_counts, enriched.type_votes)
         if enriched.documents:
             loaded = load(enriched.documents, self.alias)
             self.report.add("load", loaded.counts)

@@ -113,6 +113,8 @@ class Evaluation:
     # "second-run copies" (copies in the second run of an original from the first)
     syndicated: dict[str, Counts] = field(default_factory=dict)
     entities: dict[str, Counts] = field(default_factory=lambda: {f: Counts() for f in FACETS})
+    # the raw model on the same articles (title + text as read, no cleaning): the baseline to beat
+    raw_model_entities: dict[str, Counts] = field(default_factory=lambda: {f: Counts() for f in FACETS})
     published_at: Accuracy = field(default_factory=Accuracy)
     datelines: Accuracy = field(default_factory=Accuracy)
     mentioned_dates: Counts = field(default_factory=Counts)
@@ -127,10 +129,12 @@ class Evaluation:
     @property
     def entities_all(self) -> Counts:
         """Entity counts summed over the facets (micro-average)."""
-        total = Counts()
-        for counts in self.entities.values():
-            total.add(counts)
-        return total
+        return _summed(self.entities)
+
+    @property
+    def raw_model_all(self) -> Counts:
+        """The raw model's entity counts summed over the facets."""
+        return _summed(self.raw_model_entities)
 
     def to_dict(self) -> dict[str, Any]:
         """The whole evaluation as JSON-ready data, one key per category."""
@@ -151,7 +155,14 @@ class Evaluation:
                 "near_duplicates": self.near_duplicates.as_dict(),
                 "syndicated_copies": {k: v.as_dict() for k, v in self.syndicated.items()},
             },
-            "entities": {**{f: c.as_dict() for f, c in self.entities.items()}, "all": self.entities_all.as_dict()},
+            "entities": {
+                **{f: c.as_dict() for f, c in self.entities.items()},
+                "all": self.entities_all.as_dict(),
+                "raw_model": {
+                    **{f: c.as_dict() for f, c in self.raw_model_entities.items()},
+                    "all": self.raw_model_all.as_dict(),
+                },
+            },
             "dates": {
                 "published_at": self.published_at.as_dict(),
                 "dateline": self.datelines.as_dict(),
@@ -224,6 +235,13 @@ def evaluate_multilingual(gold_dir: Path = MULTILINGUAL_GOLD_DIR) -> Multilingua
         ml.misses.setdefault(key, []).extend(messages)
     ml.misses.update({"notes": notes} if notes else {})
     return ml
+
+
+def _summed(by_facet: dict[str, Counts]) -> Counts:
+    total = Counts()
+    for counts in by_facet.values():
+        total.add(counts)
+    return total
 
 
 def _round(value: float | None) -> float | None:
@@ -413,14 +431,21 @@ def score_boilerplate(ev: Evaluation, key: str, answer: dict[str, Any], items: l
             ev.miss(key, f"unexpected {item.outcome}: {_short(item.text)!r}")
 
 
-def score_entities(ev: Evaluation, key: str, answer: dict[str, Any], doc: dict[str, Any] | None) -> None:
-    """Persons, organizations and locations of one article against its answer."""
+def score_entities(
+    ev: Evaluation, key: str, answer: dict[str, Any], doc: dict[str, Any] | None, raw_model: bool = False
+) -> None:
+    """Persons, organizations and locations of one article against its answer (misses: pipeline only)."""
     optional = {entity_key(v) for v in answer.get("optional", [])}
     forbidden = {entity_key(v) for v in answer.get("forbidden", [])}
+
+    def miss(message: str) -> None:
+        if not raw_model:
+            ev.miss(key, message)
+
     for facet in FACETS:
         expected = [[entity_key(a) for a in _alternatives(e)] for e in answer.get(facet, [])]
         found = [False] * len(expected)
-        counts = ev.entities[facet]
+        counts = (ev.raw_model_entities if raw_model else ev.entities)[facet]
         for value in doc[facet] if doc else []:
             k = entity_key(value)
             hit = next((n for n, alts in enumerate(expected) if k in alts and not found[n]), None)
@@ -432,11 +457,34 @@ def score_entities(ev: Evaluation, key: str, answer: dict[str, Any], doc: dict[s
             else:
                 counts.fp += 1
                 flag = "forbidden " if k in forbidden else ""
-                ev.miss(key, f"{facet}: {flag}extra {value!r}")
+                miss(f"{facet}: {flag}extra {value!r}")
         for n, entry in enumerate(answer.get(facet, [])):
             if not found[n]:
                 counts.fn += 1
-                ev.miss(key, f"{facet}: missing {_alternatives(entry)[0]!r}")
+                miss(f"{facet}: missing {_alternatives(entry)[0]!r}")
+
+
+def raw_model_entities(articles: list[Any], model: str) -> dict[str, dict[str, list[str]]]:
+    """The baseline: the spaCy model alone over each article's title and text as read (no cleaning).
+
+    Mentions go to facets by label as the pipeline maps them, with only trivial normalisation
+    (spacing, a leading "the", a possessive), de-duplicated per article; keyed by source_file.
+    """
+    from transforms.entities import FIELD_BY_LABEL, clean_mention
+    from transforms.ner import load_ner
+
+    nlp = load_ner(model)
+    texts = ["\n\n".join([a.title, *a.paragraphs] if a.title else a.paragraphs) for a in articles]
+    out: dict[str, dict[str, list[str]]] = {}
+    for article, doc in zip(articles, nlp.pipe(texts, batch_size=16), strict=True):
+        facets: dict[str, list[str]] = {f: [] for f in FACETS}
+        for ent in doc.ents:
+            facet = FIELD_BY_LABEL.get(ent.label_)
+            value = clean_mention(ent.text)
+            if facet in facets and value and value not in facets[facet]:
+                facets[facet].append(value)
+        out[article.source_file] = facets
+    return out
 
 
 def score_dates(ev: Evaluation, key: str, answer: dict[str, Any], doc: dict[str, Any] | None) -> None:
@@ -643,6 +691,7 @@ def evaluate(gold_dir: Path = DEFAULT_GOLD_DIR) -> Evaluation:
     gold = {k: v for k, v in gold.items() if k in read_keys}
     documents, rejects = run_pipeline(articles, ev.notes)
     docs = {d["source_file"]: d for d in documents}
+    raw = raw_model_entities(articles, get_settings().spacy_model)
     rejects_by_key: dict[str, list[dict[str, str]]] = {}
     for reject in rejects:
         rejects_by_key.setdefault(reject["source_file"], []).append(reject)
@@ -657,6 +706,7 @@ def evaluate(gold_dir: Path = DEFAULT_GOLD_DIR) -> Evaluation:
             ev.miss(key, f"article missing from the output ({', '.join(reasons) or 'no reason recorded'})")
         score_boilerplate(ev, key, answer, _items(doc, rejects_by_key.get(key, [])))
         score_entities(ev, key, answer, doc)
+        score_entities(ev, key, answer, raw.get(key), raw_model=True)
         score_dates(ev, key, answer, doc)
     ev.wire = wire_report(gold_dir)
     if gold_dir == DEFAULT_GOLD_DIR and (MULTILINGUAL_GOLD_DIR / GOLD_FILE).is_file():
@@ -696,11 +746,18 @@ def report_table(ev: Evaluation) -> Table:
         prf("", f"syndicated copies, {name}", counts)
     for facet in (*FACETS, "all"):
         c = ev.entities_all if facet == "all" else ev.entities[facet]
+        raw = ev.raw_model_all if facet == "all" else ev.raw_model_entities[facet]
         table.add_row(
             "entities" if facet == FACETS[0] else "",
             f"{facet} P / R / F1",
             f"{_pct(c.precision)} / {_pct(c.recall)} / {_pct(c.f1)}",
             f"tp {c.tp}  fp {c.fp}  fn {c.fn}",
+        )
+        table.add_row(
+            "",
+            f"  raw model {facet}",
+            f"{_pct(raw.precision)} / {_pct(raw.recall)} / {_pct(raw.f1)}",
+            f"tp {raw.tp}  fp {raw.fp}  fn {raw.fn}",
         )
     acc("dates", "published_at correct", ev.published_at)
     acc("", "dateline correct", ev.datelines)

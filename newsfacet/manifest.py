@@ -30,6 +30,10 @@ CREATE TABLE IF NOT EXISTS furniture (
 CREATE TABLE IF NOT EXISTS ner_cache (
     key TEXT PRIMARY KEY, entities TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS entity_types (
+    model TEXT NOT NULL, name_key TEXT NOT NULL, surface TEXT NOT NULL, field TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (model, name_key, surface, field)
+);
 CREATE TABLE IF NOT EXISTS fingerprints (
     alias TEXT NOT NULL, content_hash TEXT NOT NULL, doc_id TEXT NOT NULL,
     PRIMARY KEY (alias, content_hash)
@@ -201,4 +205,32 @@ class Manifest:
             self.db.executemany(
                 "INSERT OR IGNORE INTO ner_cache VALUES (?, ?)",
                 ((key, json.dumps(ents, ensure_ascii=False)) for key, ents in results.items()),
+            )
+
+    def entity_type_counts(self, model: str, min_total: int = 2) -> dict[str, dict[str, int]]:
+        """Prose type votes of earlier runs: surface form -> {facet: count}, for names (all surface forms
+        of one name key) voted at least min_total times; rarer names cannot decide a type yet."""
+        rows = self.db.execute(
+            "SELECT surface, field, n FROM entity_types WHERE model=? AND name_key IN "
+            "(SELECT name_key FROM entity_types WHERE model=? GROUP BY name_key HAVING SUM(n) >= ?)",
+            (model, model, min_total),
+        )
+        found: dict[str, dict[str, int]] = {}
+        for surface, field_name, n in rows.fetchall():
+            found.setdefault(surface, {})[field_name] = n
+        return found
+
+    def add_entity_type_counts(self, model: str, votes: dict[str, dict[str, int]]) -> None:
+        """Add one chunk's prose type votes (shared by every alias: like NER results they depend on the model)."""
+        from transforms.entities import type_key
+
+        with self.db:
+            self.db.executemany(
+                "INSERT INTO entity_types VALUES (?,?,?,?,?) ON CONFLICT(model, name_key, surface, field) "
+                "DO UPDATE SET n = n + excluded.n",
+                (
+                    (model, type_key(surface), surface, field_name, n)
+                    for surface, by_field in votes.items()
+                    for field_name, n in by_field.items()
+                ),
             )

@@ -72,6 +72,7 @@ class StageOutput:
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     rejects: list[dict[str, str]] = field(default_factory=list)
     ner_cache: dict[str, list[list[str]]] = field(default_factory=dict)  # new NER results by text key
+    type_votes: dict[str, dict[str, int]] = field(default_factory=dict)  # this chunk's entity type votes
 
     def absorb(self, stage: str, result: StageResult) -> None:
         """Take one stage's counts and rejects."""
@@ -116,22 +117,25 @@ def enrich_chunk(
     ingested_at: str,
     ner_cache: Mapping[str, list[list[str]]] | None = None,
     ner: NerFn | None = None,
+    type_counts: Mapping[str, Mapping[str, int]] | None = None,
 ) -> StageOutput:
     """Entities and mentioned dates for a prepared chunk, shaped as index documents.
 
     ner runs the model (e.g. a NerPool, which also serves the other languages' models); by default spaCy
-    runs here with cfg.n_process, each language's model loaded on first use.
+    runs here with cfg.n_process, each language's model loaded on first use. type_counts are the entity
+    type votes of earlier runs (see transforms.entities.TypeVotes).
     """
     out = StageOutput()
     if frame.empty:
         return out
     ner_for = getattr(ner, "for_model", None) or local_ner(cfg.n_process, cfg.nlp_batch_size)
     ner = ner or spacy_ner(load_ner(cfg.spacy_model), cfg.n_process, cfg.nlp_batch_size)
-    enriched, out.ner_cache = extract_entities(
-        frame, ner, cfg.entities, cfg.rules, ner_cache, cfg.spacy_model, cfg.models, ner_for
+    found = extract_entities(
+        frame, ner, cfg.entities, cfg.rules, ner_cache, cfg.spacy_model, cfg.models, ner_for, type_counts
     )
-    mentioned = resolve_mentioned_dates(enriched.frame)
-    out.absorb("entities", enriched)
+    out.ner_cache, out.type_votes = found.ner_cache, found.type_votes
+    mentioned = resolve_mentioned_dates(found.result.frame)
+    out.absorb("entities", found.result)
     out.absorb("mentioned_dates", mentioned)
     out.documents = to_documents(mentioned.frame, ingested_at)
     return out

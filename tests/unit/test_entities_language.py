@@ -47,9 +47,8 @@ def test_each_language_gets_its_model_and_none_without_one(cfg):
             Article(source_file="und", paragraphs=["Ok."], language="und"),
         ]
     )
-    result, fresh = extract_entities(
-        frame, spacy_ner(load_ner(en_model)), cfg, rules, {}, en_model, models, local_ner()
-    )
+    found = extract_entities(frame, spacy_ner(load_ner(en_model)), cfg, rules, {}, en_model, models, local_ner())
+    result, fresh = found.result, found.ner_cache
     rows = {r["source_file"]: r for r in result.frame.to_dict("records")}
     assert "Emmanuel Macron" in rows["fr"]["persons"] and "Paris" in rows["fr"]["locations"]
     assert rows["de"]["persons"] == rows["de"]["organizations"] == rows["de"]["locations"] == []
