@@ -82,15 +82,17 @@ def build_body(req: SearchRequest) -> dict[str, Any]:
 
 
 def _query_error(exc: ApiError, query: str) -> QuerySyntaxError:
-    """The deepest reason Elasticsearch gave for refusing the query, as one line."""
+    """The deepest reason Elasticsearch gave for refusing the query (where the parser broke), as one line."""
     error = exc.body.get("error", {}) if isinstance(exc.body, dict) else {}
-    reason = ""
-    for cause in [*error.get("root_cause", []), error.get("caused_by") or {}]:
-        while cause:
-            reason = cause.get("reason") or reason
-            cause = cause.get("caused_by")
-    reason = " ".join(str(reason or exc.message).split())
-    return QuerySyntaxError(f"cannot parse the query {query!r}: {reason}")
+    starts = [*error.get("root_cause", []), error, *(f.get("reason", {}) for f in error.get("failed_shards", []))]
+    deepest, depth = str(error.get("reason") or exc.message), -1
+    for cause in starts:
+        level = 0
+        while isinstance(cause, dict) and cause:
+            if cause.get("reason") and level > depth:
+                deepest, depth = cause["reason"], level
+            cause, level = cause.get("caused_by"), level + 1
+    return QuerySyntaxError(f"cannot parse the query {query!r}: {' '.join(str(deepest).split())}")
 
 
 def search_articles(es: Elasticsearch, alias: str, req: SearchRequest) -> dict[str, Any]:
