@@ -97,7 +97,7 @@ def dedicated_node(tmp_path: Path) -> Iterator[Callable[..., tuple[subprocess.Po
 
 def indexed_ops(es: Elasticsearch, alias: str) -> int:
     """Index operations the alias's indices have taken (visible before any refresh, unlike _count)."""
-    stats = es.indices.stats(index=f"{alias}-*", metric="indexing")
+    stats = es.indices.stats(index=alias, metric="indexing")
     return stats["_all"]["primaries"].get("indexing", {}).get("index_total", 0)
 
 

@@ -154,8 +154,10 @@ def searchable(es) -> str:
     ensure_index(es, alias)
     es.index(index=alias, id="kerry", document={"title": "Kerry meets Putin in Sochi", "source": "test"}, refresh=True)
     yield alias
-    es.indices.delete(index=f"{alias}-*")
-    es.indices.delete_index_template(name=f"{alias}-template")
+    from search.schema import template_name
+
+    es.indices.delete(index=f"{alias}~*")
+    es.indices.delete_index_template(name=template_name(alias))
 
 
 @pytest.mark.parametrize(("trust", "auth"), SEARCH_ONLY)
