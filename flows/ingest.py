@@ -192,8 +192,10 @@ class IngestRun:
         self.type_counts = self.manifest.entity_type_counts(self.cfg.spacy_model)
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._stack.close()
+    def __exit__(self, *exc: Any) -> bool | None:
+        # hand the error on: bulk_mode must know the load failed, or restoring refresh on a dead node
+        # would replace the load's own error
+        return self._stack.__exit__(*exc)
 
     def select(self, found: list[str]) -> list[str]:
         """The files this run processes: new or changed ones (all with reprocess), modified since `since`."""
