@@ -19,6 +19,7 @@ from newsfacet.devstack.esnode import NodeInfo, answers, start_node
 from newsfacet.devstack.prefect_server import health, start_prefect_server
 from newsfacet.devstack.procs import port_is_free, spawn, stop_pid, wait_until_ready
 from newsfacet.settings import Settings
+from search.client import redact_url
 
 ES = "es"
 
@@ -142,8 +143,13 @@ def status(settings: Settings) -> dict[str, dict[str, Any] | None]:
     es = running_node(settings)
     prefect = localstate.read_state(settings, PREFECT)
     worker = localstate.read_state(settings, WORKER)
+    if settings.elasticsearch_url:  # `up` started no node: the cluster every command uses is this one
+        url = settings.elasticsearch_url.split(",")[0].strip()
+        es_part: dict[str, Any] | None = {"url": redact_url(url), "external": True, "answering": answers(url)}
+    else:
+        es_part = {**asdict(es), "answering": all(answers(u) for u in es.url.split(","))} if es else None
     return {
-        ES: {**asdict(es), "answering": all(answers(u) for u in es.url.split(","))} if es else None,
+        ES: es_part,
         PREFECT: {**prefect, "answering": health(prefect["url"])} if prefect else None,
         WORKER: {**worker, "answering": True} if worker else None,
     }
