@@ -6,21 +6,12 @@ import dataclasses
 import json
 
 from newsfacet.settings import CONFIG_DIR
-from tests.test_kibana import collect_fields
+from tests.test_kibana import _all_fields
 from transforms import fields
 from transforms.entities import FIELD_BY_LABEL
 from transforms.records import Article
 
 MAPPING = json.loads((CONFIG_DIR / "index" / "articles.json").read_text())["mappings"]["properties"]
-
-
-def _kibana_objects() -> list[dict]:
-    return [
-        json.loads(line)
-        for path in sorted((CONFIG_DIR / "kibana").glob("*.ndjson"))
-        for line in path.read_text().splitlines()
-        if line.strip()
-    ]
 
 
 def test_every_registry_field_is_mapped_with_its_type_and_every_mapped_field_is_registered():
@@ -49,12 +40,7 @@ def test_every_ner_label_fills_a_registered_entity_field():
 
 
 def test_kibana_objects_use_only_registered_fields_and_show_every_default_facet():
-    named: set[str] = set()
-    aggregated: set[str] = set()
-    for obj in _kibana_objects():
-        n, a = collect_fields(obj["attributes"])
-        named |= n
-        aggregated |= a
+    named, aggregated = _all_fields()
     assert named, "the walker found no field: the check would pass vacuously"
     assert named <= set(fields.BY_NAME), f"Kibana names unregistered fields: {sorted(named - set(fields.BY_NAME))}"
     facet_panels = aggregated & set(fields.FACETS)
