@@ -3,6 +3,7 @@ package dev.newsfacet.es.plugin;
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.analysis.cjk.CJKAnalyzer;
 import org.apache.lucene.analysis.de.GermanAnalyzer;
+import org.apache.lucene.analysis.de.GermanNormalizationFilter;
 import org.apache.lucene.analysis.es.SpanishAnalyzer;
 import org.apache.lucene.analysis.fr.FrenchAnalyzer;
 import org.apache.lucene.analysis.it.ItalianAnalyzer;
@@ -14,6 +15,7 @@ import org.apache.lucene.analysis.core.WhitespaceTokenizer;
 import org.apache.lucene.analysis.en.EnglishAnalyzer;
 import org.apache.lucene.analysis.en.PorterStemFilter;
 import org.apache.lucene.analysis.miscellaneous.ASCIIFoldingFilter;
+import org.apache.lucene.analysis.miscellaneous.RemoveDuplicatesTokenFilter;
 import org.elasticsearch.cluster.node.DiscoveryNodes;
 import org.elasticsearch.cluster.service.ClusterService;
 import org.elasticsearch.features.NodeFeature;
@@ -47,6 +49,9 @@ import java.util.function.Supplier;
  *       {@code portuguese}, {@code dutch} and {@code cjk} analyzers, from the same Lucene classes as
  *       analysis-common's (lucene-analysis-common is already on the server's classpath), for the
  *       per-language sub-fields of the articles mapping;</li>
+ *   <li>the token filters of the mapping's German decompounding analyzer: {@code dictionary_decompounder}
+ *       (configurable, as in analysis-common), {@code german_normalization}, {@code remove_duplicates},
+ *       and the {@code light_german} and {@code minimal_german} variants of {@code stemmer};</li>
  *   <li>a few trivial analysis components: {@code keyword} and {@code whitespace} tokenizers,
  *       {@code asciifolding}, {@code porter_stem} and {@code stemmer} (English variants) token filters.</li>
  * </ul>
@@ -91,14 +96,19 @@ public class NewsfacetDevPlugin extends Plugin implements ActionPlugin, Analysis
 
     @Override
     public Map<String, AnalysisProvider<TokenFilterFactory>> getTokenFilters() {
-        return Map.of("stemmer", EnglishStemmerTokenFilterFactory::new);
+        return Map.of(
+            "stemmer", StemmerTokenFilterFactory::new,
+            // only built from an index's own settings: without a word list it cannot exist
+            "dictionary_decompounder", AnalysisPlugin.requiresAnalysisSettings(DictionaryDecompounderTokenFilterFactory::new));
     }
 
     @Override
     public List<PreConfiguredTokenFilter> getPreConfiguredTokenFilters() {
         return List.of(
             PreConfiguredTokenFilter.singleton("asciifolding", true, ASCIIFoldingFilter::new),
-            PreConfiguredTokenFilter.singleton("porter_stem", false, PorterStemFilter::new));
+            PreConfiguredTokenFilter.singleton("porter_stem", false, PorterStemFilter::new),
+            PreConfiguredTokenFilter.singleton("german_normalization", true, GermanNormalizationFilter::new),
+            PreConfiguredTokenFilter.singleton("remove_duplicates", false, RemoveDuplicatesTokenFilter::new));
     }
 
     @Override
