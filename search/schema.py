@@ -10,15 +10,17 @@ their exact shape and the owner recorded in their _meta, and the old write alias
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from elasticsearch import Elasticsearch
 
-from newsfacet.errors import SchemaChanged
+from newsfacet.errors import SchemaChanged, SettingsError
 from newsfacet.settings import CONFIG_DIR, validate_alias_name
 
 TEMPLATE_FILE = CONFIG_DIR / "index" / "articles.json"
@@ -26,13 +28,49 @@ SEP = "~"
 # Above the 100 of the old "<alias>-*" templates: ES refuses two templates with overlapping patterns and
 # equal priority, and an old "articles-*" overlaps a new "articles-test~*".
 TEMPLATE_PRIORITY = 200
+# A token filter of the template may name a word list under config/ with this key instead of "word_list":
+# the list is put inline, so every node gets it with the index settings and none needs a file of its own.
+WORD_LIST_FILE = "word_list_file"
+# lower case letters only: the decompounder runs after the lowercase filter and before umlaut normalisation
+WORD_LIST_ENTRY = re.compile(r"[a-zäöüß]+")
+
+
+def load_word_list(path: Path) -> list[str]:
+    """The words of a word-list file (one a line; blank lines and "#" comments skipped), checked."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: cannot read the word list ({exc})") from None
+    words = []
+    for number, line in enumerate(lines, 1):
+        word = line.strip()
+        if not word or word.startswith("#"):
+            continue
+        if not WORD_LIST_ENTRY.fullmatch(word):
+            raise SettingsError(f"{path}:{number}: {word!r} is not one lower-case word")
+        words.append(word)
+    if not words:
+        raise SettingsError(f"{path}: the word list is empty")
+    return words
+
+
+def inline_word_lists(settings: dict[str, Any], config_dir: Path) -> dict[str, Any]:
+    """The index settings with each token filter's word_list_file replaced by its words, as word_list."""
+    settings = copy.deepcopy(settings)
+    for name, spec in settings.get("analysis", {}).get("filter", {}).items():
+        if WORD_LIST_FILE in spec:
+            if "word_list" in spec:
+                raise SettingsError(f"{TEMPLATE_FILE}: filter {name} has both word_list and {WORD_LIST_FILE}")
+            spec["word_list"] = load_word_list(config_dir / spec.pop(WORD_LIST_FILE))
+    return settings
 
 
 @lru_cache(maxsize=1)
 def index_body() -> dict[str, Any]:
-    """Settings and mappings of the articles index, as config/index/articles.json has them."""
+    """Settings and mappings of the articles index, as config/index/articles.json has them (word lists inline)."""
     body = json.loads(TEMPLATE_FILE.read_text())
     body.pop("_comment", None)
+    body["settings"] = inline_word_lists(body["settings"], CONFIG_DIR)
     return body
 
 
