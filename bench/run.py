@@ -597,14 +597,38 @@ def run_phase(
     )
     import psutil
 
+    spy = None
+    if spec.get("profile") and phase == "ingest":
+        # sampled from outside (no tracing in the flow process); --nonblocking: the flow is never paused
+        spy = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("py-spy")),
+                "record",
+                "--pid",
+                str(proc.pid),
+                "--rate",
+                "25",
+                "--nonblocking",
+                "--format",
+                "raw",
+                "--output",
+                spec["profile"],
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     with TreeSampler(proc.pid) as sampler:
         # children's CPU (spaCy workers, Prefect server) is only counted once they are reaped
         rc = proc.wait()
+    if spy is not None:
+        spy.wait(timeout=120)
     wall = time.perf_counter() - w
     if rc != 0:
         raise SystemExit(f"phase {phase} failed (exit {rc}); see {work / (phase + '.log')}")
     result = json.loads(Path(spec["result"]).read_text())
     es_cpu1, pf_cpu1 = cpu_seconds(es_pid), cpu_seconds(prefect_pid)
+    if spy is not None:
+        result["profile"] = {"file": spec["profile"], **profile_summary(Path(spec["profile"]))}
     result.update(
         process_wall_s=round(wall, 2),
         load_avg_parent_before=load0,
@@ -616,6 +640,35 @@ def run_phase(
     )
     del psutil
     return result
+
+
+def _frame_name(frame: str) -> str:
+    name, _, where = frame.partition(" (")
+    return f"{name} ({where.rsplit('/', 1)[-1].split(':')[0].rstrip(')')})" if where else name
+
+
+def profile_summary(path: Path, top: int = 25) -> dict:
+    """Top functions of a py-spy raw profile (collapsed stacks): by own samples and by samples under them."""
+    from collections import Counter
+
+    own: Counter[str] = Counter()
+    under: Counter[str] = Counter()
+    total = 0
+    if not path.exists():
+        return {"error": "py-spy wrote no profile (is ptrace allowed?)"}
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        # "function (path/file.py:line)" -> "function (file.py)": one entry per function, not per line
+        frames = [_frame_name(f) for f in stack.split(";")]
+        own[frames[-1]] += n
+        for frame in set(frames):
+            under[frame] += n
+    share = lambda c: [[f, round(100 * n / total, 1)] for f, n in c.most_common(top)]  # noqa: E731
+    return {"samples": total, "own_pct": share(own), "inclusive_pct": share(under)}
 
 
 def start_prefect(work: Path) -> tuple[subprocess.Popen[bytes], str, float]:
@@ -717,6 +770,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--rev", help="benchmark this commit (a git archive snapshot) instead of the working tree, e.g. HEAD"
     )
+    ap.add_argument("--profile", action="store_true", help="sample the ingest phase's flow process with py-spy")
     ap.add_argument("--keep", action="store_true", help="keep the alias, cache dir and work files")
     ap.add_argument(
         "--headline",
@@ -793,11 +847,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         pf_pid = prefect_proc.pid if prefect_proc else None
         spec = {"data": str(data), "alias": alias, "articles": size, "single": args.headline}
+        if args.profile:
+            spec["profile"] = str(work / "ingest-profile.txt")
         print("phase ingest ...", file=sys.stderr)
         result["ingest"] = run_phase("ingest", spec, env, work, es_pid, pf_pid)
         if "rerun" not in skip:
             print("phase rerun ...", file=sys.stderr)
-            result["rerun"] = run_phase("ingest", spec, env, work, es_pid, pf_pid)
+            rerun = {k: v for k, v in spec.items() if k != "profile"}
+            result["rerun"] = run_phase("ingest", rerun, env, work, es_pid, pf_pid)
         if "ceiling" not in skip:
             print("phase ceiling ...", file=sys.stderr)
             result["ceiling"] = run_phase("ceiling", spec, env, work, es_pid)
