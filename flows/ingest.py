@@ -118,6 +118,12 @@ def _release(*outputs: StageOutput | list[Any] | dict[str, Any]) -> None:
             item.clear()
 
 
+# Chunks queued for NER beyond the one being loaded. With one, the NER workers ran dry whenever the flow
+# process (which shares the two cores with them) was slow to prepare the next chunk: at 10k they were busy
+# 57% of the run. Each chunk more holds one more prepared chunk in memory.
+CHUNKS_IN_FLIGHT = 2
+
+
 @dataclass
 class _InFlight:
     """A chunk whose NER runs on the task runner, with what must happen once it is back."""
@@ -246,7 +252,7 @@ class IngestRun:
         votes = dict(self.type_counts)  # a snapshot: _load_next adds to type_counts while this chunk is enriched
         future = enrich.submit(prepared, self.cfg, self.ingested_at, cached, self.ner, votes)
         self._in_flight.append(_InFlight(future, closes, prepared, cached))
-        while len(self._in_flight) > 1:
+        while len(self._in_flight) > CHUNKS_IN_FLIGHT:
             self._load_next()
 
     def finish(self) -> None:
@@ -316,7 +322,7 @@ def build_task_runner(spec: str, dask_workers: int) -> Any:
     if spec == "thread":
         from prefect.task_runners import ThreadPoolTaskRunner
 
-        return ThreadPoolTaskRunner(max_workers=2)
+        return ThreadPoolTaskRunner(max_workers=CHUNKS_IN_FLIGHT + 1)
     from prefect_dask import DaskTaskRunner
 
     if spec == "dask":
