@@ -916,6 +916,13 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(exist_ok=True)
     if out.exists():
         out = out.with_name(f"{out.stem}-{datetime.now(UTC):%H%M%S}.json")
+    profile = Path(result["ingest"].get("profile", {}).get("file", "/nonexistent"))
+    if profile.exists():  # the raw stacks, for a closer look than the summary (py-spy's "raw" format, gzipped)
+        import gzip
+
+        kept = out.with_name(out.stem + "-profile.txt.gz")
+        kept.write_bytes(gzip.compress(profile.read_bytes()))
+        result["ingest"]["profile"]["file"] = str(kept.relative_to(REPO))
     out.write_text(json.dumps(result, indent=2, default=str))
     print(f"results: {out}", file=sys.stderr)
     print(HEADER)

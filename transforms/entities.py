@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import re
 import tomllib
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -283,9 +285,10 @@ class NerPiece:
 
     def context_at(self, offset: int) -> str:
         """The context of the part holding this offset."""
-        for start, end, context in self.spans:
-            if start <= offset < end:
-                return context
+        # spans are in order and do not overlap: a binary search (a scan per mention was 3% of the flow)
+        n = bisect_right(self.spans, offset, key=itemgetter(0)) - 1
+        if n >= 0 and offset < self.spans[n][1]:
+            return self.spans[n][2]
         return "prose"
 
 

@@ -1,5 +1,7 @@
 """Paragraph cleaning on small strings, and the golden cleaning of the sample article."""
 
+from pathlib import Path
+
 import pytest
 
 from newsfacet.settings import CONFIG_DIR
@@ -226,3 +228,39 @@ def test_boilerplate_rules_do_not_eat_sentences(rules, sentence):
 )
 def test_timestamp_lines_are_still_dropped(rules, line):
     assert boilerplate_reason(line, rules) == "timestamp"
+
+
+def _ftfy_path(text: str) -> str:
+    """normalize_text without its plain-ASCII shortcut."""
+    import unicodedata
+
+    import ftfy
+
+    from transforms.clean import WHITESPACE
+
+    for _ in range(4):
+        fixed = WHITESPACE.sub(" ", unicodedata.normalize("NFC", ftfy.fix_text(text, uncurl_quotes=False))).strip()
+        if fixed == text:
+            break
+        text = fixed
+    return text
+
+
+def test_plain_ascii_shortcut_gives_what_ftfy_gives() -> None:
+    import random
+
+    from transforms.clean import PLAIN_ASCII
+
+    rng = random.Random(7)
+    alphabet = [chr(c) for c in range(0x20, 0x7F)] + ["\t", "\n", "\r", "\r\n", "  "]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80))) for _ in range(3000)]
+    samples = Path(__file__).resolve().parents[2] / "samples"
+    texts += [p for f in samples.rglob("*.txt") for p in f.read_text(encoding="utf-8").split("\n")]
+    shortcut = [t for t in texts if PLAIN_ASCII.fullmatch(t)]
+    assert len(shortcut) > 1000  # the shortcut is exercised, not only the ftfy path
+    for text in texts:
+        assert normalize_text(text) == _ftfy_path(text), repr(text)
+    # what the shortcut must leave to ftfy
+    for text in ("Fish &amp; chips", "caf\u00c3\u00a9", "bell\x07", "\ufb01ne"):
+        assert not PLAIN_ASCII.fullmatch(text)
+        assert normalize_text(text) == _ftfy_path(text) != text
