@@ -20,8 +20,9 @@ from transforms.stats import StageResult
 
 STAGE = "clean"
 WHITESPACE = re.compile(r"\s+")
-# Printable ASCII and ordinary whitespace, without "&" (an HTML entity is ftfy's to decode)
-PLAIN_ASCII = re.compile(r"[\t\n\r\x20-\x25\x27-\x7e]*")
+# Printable ASCII and ordinary whitespace, without "&" (an HTML entity is ftfy's to decode), plus curly quotes,
+# dashes and the ellipsis: in cp1252 these are UTF-8 continuation bytes, and mojibake needs a lead byte (Ã, â, ...)
+PLAIN_ASCII = re.compile(r"[\t\n\r\x20-\x25\x27-\x7e\u2013\u2014\u2018\u2019\u201c\u201d\u2026]*")
 # For repeat detection: case, spacing and punctuation differences do not matter.
 NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 OPEN_CURLY, CLOSE_CURLY = "\u201c", "\u201d"

@@ -571,6 +571,7 @@ def _resolve_common(phrase: str, base: date) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # the same phrase on the same day ("the summer", "Christmas") across a day's articles
 def _resolve_with_dateparser(phrase: str, base: date, language: str | None = "en") -> str | None:
     data = _parser_for(base, language).get_date_data(phrase)
     if data.date_obj is None:

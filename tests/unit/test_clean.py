@@ -253,6 +253,7 @@ def test_plain_ascii_shortcut_gives_what_ftfy_gives() -> None:
 
     rng = random.Random(7)
     alphabet = [chr(c) for c in range(0x20, 0x7F)] + ["\t", "\n", "\r", "\r\n", "  "]
+    alphabet += list("\u2013\u2014\u2018\u2019\u201c\u201d\u2026") * 3
     texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80))) for _ in range(3000)]
     samples = Path(__file__).resolve().parents[2] / "samples"
     texts += [p for f in samples.rglob("*.txt") for p in f.read_text(encoding="utf-8").split("\n")]
@@ -261,6 +262,6 @@ def test_plain_ascii_shortcut_gives_what_ftfy_gives() -> None:
     for text in texts:
         assert normalize_text(text) == _ftfy_path(text), repr(text)
     # what the shortcut must leave to ftfy
-    for text in ("Fish &amp; chips", "caf\u00c3\u00a9", "bell\x07", "\ufb01ne"):
+    for text in ("Fish &amp; chips", "caf\u00c3\u00a9", "bell\x07", "\ufb01ne", "it\u00e2\u20ac\u2122s"):
         assert not PLAIN_ASCII.fullmatch(text)
         assert normalize_text(text) == _ftfy_path(text) != text

@@ -351,3 +351,22 @@ def test_other_language_model_groups_and_skips_english_context_rules(cfg):
     assert rows[0]["locations"] == ["Marseille", "Nouvelle-Aquitaine"]
     assert rows[1]["persons"] == ["Helen Marsh"] and rows[1]["locations"] == ["Leeds"]
     assert rows[2]["persons"] == [] and out.result.counts["no_model_de"] == 1
+
+
+def test_word_before_matches_a_search_of_the_whole_window() -> None:
+    """_word_before looks only from the last space; a regex search of the 40-character window is the reference."""
+    import random
+    import re
+
+    from transforms.entities import _word_before
+
+    # (the old pattern ended in " $", which also matched across a line break: "Reform \nUK")
+    reference = re.compile(r"(\w[\w'\-]*) \Z")
+    rng = random.Random(3)
+    pieces = ["Reform", "UK", " ", " ", "  ", "-", "'", "(", "\n", "é", "x" * 45, "Lib", "Dem", ".", "3"]
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 14)))
+        for start in range(len(text) + 1):
+            want = reference.search(text, max(0, start - 40), start) if start > 0 else None
+            got = _word_before(text, start)
+            assert (want and (want.group(1), want.start())) == (got and (got.group(1), got.start())), (text, start)
