@@ -102,6 +102,10 @@ def load(documents: list[dict[str, Any]], alias: str) -> LoadResult:
         ) from None
 
 
+def _as_is(value: Any) -> Any:
+    return value
+
+
 def _release(*outputs: StageOutput | list[Any] | dict[str, Any]) -> None:
     """Empty task inputs and results in place once they are used.
 
@@ -253,9 +257,9 @@ class IngestRun:
         self._count(prepared)
         cached = self.manifest.ner_results(ner_cache_keys(prepared.frame, self.cfg))
         votes = dict(self.type_counts)  # a snapshot: _load_next adds to type_counts while this chunk is enriched
-        future = enrich.submit(
-            quote(prepared), quote(self.cfg), self.ingested_at, quote(cached), self.ner, quote(votes)
-        )
+        # a Dask worker gets a quote() pickled as a plain tuple: arguments for a remote task go as they are
+        q = quote if self.settings.task_runner == "thread" else _as_is
+        future = enrich.submit(q(prepared), q(self.cfg), self.ingested_at, q(cached), self.ner, q(votes))
         self._in_flight.append(_InFlight(future, closes, prepared, cached))
         while len(self._in_flight) > CHUNKS_IN_FLIGHT:
             self._load_next()
