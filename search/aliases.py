@@ -24,6 +24,7 @@ from search.schema import (
     migrate_write_alias,
     parse_index,
     put_template,
+    with_language_fields,
     write_alias,
 )
 
@@ -120,9 +121,12 @@ def prune(es: Elasticsearch, alias: str, keep: int) -> list[str]:
 
 
 def copy_documents(es: Elasticsearch, source: str, target: str, chunk_size: int = 500) -> int:
-    """Scroll every document of source into target with the same _id (the test node has no _reindex)."""
+    """Scroll every document of source into target with the same _id (the test node has no _reindex).
+
+    Each document gets the language fields the current template gives its language.
+    """
     actions = (
-        {"_op_type": "index", "_index": target, "_id": hit["_id"], "_source": hit["_source"]}
+        {"_op_type": "index", "_index": target, "_id": hit["_id"], "_source": with_language_fields(hit["_source"])}
         for hit in scan(es, index=source, query={"query": {"match_all": {}}}, size=chunk_size)
     )
     return sum(ok for ok, _ in streaming_bulk(es, actions, chunk_size=chunk_size, max_retries=8))

@@ -13,7 +13,7 @@ from elasticsearch import Elasticsearch
 from elasticsearch import exceptions as es_exceptions
 from elasticsearch.helpers import streaming_bulk
 
-from search.schema import write_alias
+from search.schema import with_language_fields, write_alias
 
 
 @dataclass
@@ -45,7 +45,8 @@ def bulk_mode(es: Elasticsearch, index: str, restore_interval: str) -> Iterator[
 
 def _actions(docs: Iterable[dict[str, Any]], target: str) -> Iterator[dict[str, Any]]:
     for doc in docs:
-        source = {k: v for k, v in doc.items() if k != "_id"}
+        source = with_language_fields(doc)  # a new dict: the caller's document keeps its _id
+        del source["_id"]
         yield {"_op_type": "index", "_index": target, "_id": doc["_id"], "_source": source}
 
 

@@ -8,22 +8,23 @@ from typing import Any
 from elasticsearch import ApiError, BadRequestError, Elasticsearch
 
 from newsfacet.errors import QuerySyntaxError
-from search.schema import index_body
+from search.schema import language_fields
 from transforms.fields import DEFAULT_FACETS, FACETS, SEARCH_FIELDS
 
 
 def text_fields() -> list[str]:
-    """The searched fields from the registry, each with its per-language sub-fields from the mapping."""
-    properties = index_body()["mappings"]["properties"]
+    """The searched fields from the registry, each with its per-language fields from the template."""
+    lf = language_fields()
     fields = []
     for spec in SEARCH_FIELDS:
         name, _, boost = spec.partition("^")
         suffix = f"^{boost}" if boost else ""
-        fields += [spec, *(f"{name}.{sub}{suffix}" for sub in properties[name].get("fields", {}))]
+        fields += [spec, *(f"{n}{suffix}" for n in (lf.names(name) if name in lf.fields else []))]
     return fields
 
 
 TEXT_FIELDS = text_fields()
+LANGUAGE_COPIES = [n for f in language_fields().fields for n in language_fields().names(f)]
 __all__ = ["DEFAULT_FACETS", "FACETS", "SearchRequest", "build_body", "search_articles", "text_fields"]
 
 
@@ -67,12 +68,12 @@ def build_body(req: SearchRequest) -> dict[str, Any]:
         "highlight": {
             "fields": {
                 "title": {},
-                "title.*": {},
+                "title_*": {},
                 "body": {"fragment_size": 160, "number_of_fragments": 2},
-                "body.*": {"fragment_size": 160, "number_of_fragments": 2},
+                "body_*": {"fragment_size": 160, "number_of_fragments": 2},
             }
         },
-        "_source": {"excludes": ["paragraphs", "body"]},
+        "_source": {"excludes": ["paragraphs", "body", *LANGUAGE_COPIES]},
     }
     if req.collapse:
         body["collapse"] = {"field": "cluster_id"}
@@ -109,7 +110,7 @@ def search_articles(es: Elasticsearch, alias: str, req: SearchRequest) -> dict[s
             "published_at": h["_source"].get("published_at"),
             "source": h["_source"].get("source"),
             "cluster_id": h["_source"].get("cluster_id"),
-            # one fragment can come from body and from body.<lang>: keep it once
+            # one fragment can come from body and from body_<lang>: keep it once
             "highlight": list(dict.fromkeys(frag for frags in h.get("highlight", {}).values() for frag in frags)),
         }
         for h in resp["hits"]["hits"]

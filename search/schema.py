@@ -14,6 +14,7 @@ import copy
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -66,17 +67,69 @@ def inline_word_lists(settings: dict[str, Any], config_dir: Path) -> dict[str, A
 
 
 @lru_cache(maxsize=1)
+def _template_file() -> dict[str, Any]:
+    return json.loads(TEMPLATE_FILE.read_text())
+
+
+@lru_cache(maxsize=1)
 def index_body() -> dict[str, Any]:
     """Settings and mappings of the articles index, as config/index/articles.json has them (word lists inline)."""
-    body = json.loads(TEMPLATE_FILE.read_text())
+    body = copy.deepcopy(_template_file())
     body.pop("_comment", None)
+    body.pop("language_fields", None)
     body["settings"] = inline_word_lists(body["settings"], CONFIG_DIR)
     return body
 
 
+@dataclass(frozen=True)
+class LanguageFields:
+    """Which text fields get a per-language copy, and the field suffix of each language (zh, ja, ko -> cjk)."""
+
+    fields: tuple[str, ...]
+    suffix: dict[str, str]
+
+    def names(self, field: str) -> list[str]:
+        """Every per-language field of one text field, in the template's order ("body" -> body_fr, ...)."""
+        return [f"{field}_{s}" for s in dict.fromkeys(self.suffix.values())]
+
+
+@lru_cache(maxsize=1)
+def language_fields() -> LanguageFields:
+    """The language_fields block of config/index/articles.json, checked against its mapping."""
+    spec = _template_file().get("language_fields", {})
+    fields, suffix = tuple(spec.get("fields", ())), dict(spec.get("suffix", {}))
+    lf = LanguageFields(fields, suffix)
+    properties = index_body()["mappings"]["properties"]
+    for name in (n for f in fields for n in [f, *lf.names(f)]):
+        if properties.get(name, {}).get("type") != "text":
+            raise SettingsError(
+                f"{TEMPLATE_FILE}: language_fields names {name}, which is not a text field of the mapping"
+            )
+    return lf
+
+
+def with_language_fields(source: dict[str, Any]) -> dict[str, Any]:
+    """The document with its text fields copied to its own language's fields (body -> body_fr on a French
+    article), and no other language's: each text is analysed by english and by its language's analyzer only.
+
+    Copies of another language are dropped, so a document copied from an older index version gets the
+    fields that the current template gives its language.
+    """
+    lf = language_fields()
+    stale = {n for f in lf.fields for n in lf.names(f)}
+    doc = {k: v for k, v in source.items() if k not in stale}
+    suffix = lf.suffix.get(source.get("language") or "")
+    if suffix:
+        for name in lf.fields:
+            if doc.get(name):
+                doc[f"{name}_{suffix}"] = doc[name]
+    return doc
+
+
 def schema_hash() -> str:
-    """Short hash of the mapping and settings: a change to either is a new schema version."""
-    return hashlib.sha1(json.dumps(index_body(), sort_keys=True).encode()).hexdigest()[:8]
+    """Short hash of the mapping, settings and language fields: a change to any is a new schema version."""
+    spec = {**index_body(), "language_fields": _template_file().get("language_fields")}
+    return hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:8]
 
 
 def write_alias(alias: str) -> str:

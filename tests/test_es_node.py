@@ -19,7 +19,7 @@ def test_mapping_is_applied(es, alias):
     assert mapping["dynamic"] == "strict"
     assert mapping["properties"]["persons"] == {"type": "keyword"}
     assert mapping["properties"]["title"]["analyzer"] == "english"
-    assert mapping["properties"]["title"]["fields"]["fr"] == {"type": "text", "analyzer": "french"}
+    assert mapping["properties"]["title_fr"] == {"type": "text", "analyzer": "french"}
     assert mapping["_meta"]["schema_hash"] == schema_hash()
     assert set(mapping["properties"]) == set(index_body()["mappings"]["properties"])
     aliases = es.indices.get_alias(index=index)[index]["aliases"]

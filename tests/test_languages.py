@@ -69,14 +69,14 @@ def _analyze(es, alias, field, text):
     return [t["token"] for t in es.indices.analyze(index=alias, field=field, text=text)["tokens"]]
 
 
-def test_language_subfields_stem_on_the_real_node(es, alias):
+def test_language_fields_stem_on_the_real_node(es, alias):
     ensure_index(es, alias)
-    assert _analyze(es, alias, "body.fr", "syndicats") == _analyze(es, alias, "body.fr", "syndicat")
-    assert _analyze(es, alias, "body.de", "Kabinettssitzungen") == _analyze(es, alias, "body.de", "Kabinettssitzung")
-    assert _analyze(es, alias, "body.de", "Strasse") == _analyze(es, alias, "body.de", "Straße")
-    assert _analyze(es, alias, "body.es", "embalses") == _analyze(es, alias, "body.es", "embalse")
-    assert _analyze(es, alias, "body.ru", "станции") == _analyze(es, alias, "body.ru", "станция")
-    assert _analyze(es, alias, "body.cjk", "北京地铁") == ["北京", "京地", "地铁"]  # CJK bigrams
+    assert _analyze(es, alias, "body_fr", "syndicats") == _analyze(es, alias, "body_fr", "syndicat")
+    assert _analyze(es, alias, "body_de", "Kabinettssitzungen") == _analyze(es, alias, "body_de", "Kabinettssitzung")
+    assert _analyze(es, alias, "body_de", "Strasse") == _analyze(es, alias, "body_de", "Straße")
+    assert _analyze(es, alias, "body_es", "embalses") == _analyze(es, alias, "body_es", "embalse")
+    assert _analyze(es, alias, "body_ru", "станции") == _analyze(es, alias, "body_ru", "станция")
+    assert _analyze(es, alias, "body_cjk", "北京地铁") == ["北京", "京地", "地铁"]  # CJK bigrams
 
 
 def _titles(es, alias, query):
@@ -95,3 +95,14 @@ def test_search_finds_each_language_through_its_analyzer(es, alias, ingested):
     assert _titles(es, alias, "地铁") == {"北京地铁新线开通运营"}
     # English is searched as before
     assert _titles(es, alias, "crossing") == {"Harbour Board Approves New Ferry Timetable After Months of Complaints"}
+
+
+def test_each_article_is_copied_to_its_own_language_fields_only(ingested):
+    copies = {
+        name: sorted(k for k in doc if k.startswith(("title_", "body_", "captions_"))) for name, doc in ingested.items()
+    }
+    assert copies["fr-greve-port-marseille.txt"] == ["body_fr", "title_fr"]
+    assert copies["de-kabinett-klimapaket.txt"] == ["body_de", "title_de"]
+    assert copies["zh-beijing-subway.txt"] == ["body_cjk", "title_cjk"]
+    assert ingested["ru-moskva-metro.txt"]["body_ru"] == ingested["ru-moskva-metro.txt"]["body"]
+    assert copies["en-harbour-ferry.txt"] == []

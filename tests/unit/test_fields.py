@@ -6,6 +6,7 @@ import dataclasses
 import json
 
 from newsfacet.settings import CONFIG_DIR
+from search.schema import language_fields
 from tests.test_kibana import _all_fields
 from transforms import fields
 from transforms.entities import FIELD_BY_LABEL
@@ -15,7 +16,14 @@ MAPPING = json.loads((CONFIG_DIR / "index" / "articles.json").read_text())["mapp
 
 
 def test_every_registry_field_is_mapped_with_its_type_and_every_mapped_field_is_registered():
-    assert set(MAPPING) == {f.name for f in fields.FIELDS}, "config/index/articles.json and transforms/fields.py"
+    # besides the registry's fields, the mapping holds the per-language copies of its language_fields
+    lf = language_fields()
+    copies = {n for f in lf.fields for n in lf.names(f)}
+    assert len(copies) == len(lf.fields) * len(set(lf.suffix.values())) > 0
+    assert set(MAPPING) == {f.name for f in fields.FIELDS} | copies, (
+        "config/index/articles.json and transforms/fields.py"
+    )
+    assert {fields.BY_NAME[f].type for f in lf.fields} == {"text"}
     for f in fields.FIELDS:
         assert MAPPING[f.name]["type"] == f.type, f"{f.name}: mapping says {MAPPING[f.name]['type']}, registry {f.type}"
 
