@@ -265,3 +265,29 @@ def test_plain_ascii_shortcut_gives_what_ftfy_gives() -> None:
     for text in ("Fish &amp; chips", "caf\u00c3\u00a9", "bell\x07", "\ufb01ne", "it\u00e2\u20ac\u2122s"):
         assert not PLAIN_ASCII.fullmatch(text)
         assert normalize_text(text) == _ftfy_path(text) != text
+
+
+def test_plain_lines_of_a_long_text_give_what_ftfy_gives() -> None:
+    # ftfy works line by line and stops unescaping HTML after the first "<": skipping the plain lines of a
+    # long text must not change what it returns
+    import random
+
+    rng = random.Random(11)
+    lines = [
+        "The council met on Tuesday \u2014 \u201cno vote\u201d, it said.",
+        "Fish &amp; chips &lt;b&gt;",
+        "a < b and c > d",
+        "caf\u00c3\u00a9 cr\u00c3\u00a8me",
+        "it\u00e2\u20ac\u2122s here",
+        "bell\x07 and \ufb01ne",
+        "line with\r carriage\r\n",
+        "Z\u00fcrich, 3 M\u00e4rz",
+        "e\u0301t\u00e9",
+        "",
+        "   ",
+    ]
+    texts = ["\n".join(rng.choice(lines) for _ in range(rng.randint(1, 12))) for _ in range(2000)]
+    samples = Path(__file__).resolve().parents[2] / "samples"
+    texts += [f.read_text(encoding="utf-8") for f in samples.rglob("*.txt")]
+    for text in texts:
+        assert normalize_text(text) == _ftfy_path(text), repr(text)

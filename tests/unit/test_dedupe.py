@@ -227,3 +227,17 @@ def test_the_representative_ingested_again_stays_the_representative():
     row = rows(again)["orig.txt"]
     assert row.duplicate_of is None and row.cluster_id == row.doc_id
     assert again.counts["near_duplicates"] == 0
+
+
+def test_signatures_match_a_fresh_datasketch_minhash():
+    # the permutations are drawn once and reused: the values must stay those every stored signature has
+    from datasketch import MinHash
+
+    from transforms.dedupe import shingles
+
+    index = DuplicateIndex()
+    for text in (" ".join(STORY), "one two three four five six", "x", ""):
+        fresh = MinHash(num_perm=index.num_perm)
+        fresh.update_batch(list(shingles(text, index.shingle_size)))
+        signature, _ = index.signature(text)
+        assert signature.tolist() == fresh.hashvalues.astype("<u4").tolist(), text
