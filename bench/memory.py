@@ -116,7 +116,8 @@ def summarise(samples: list[dict], total: int) -> dict:
             "rss_mb_at_end": pts[-1][1] if pts else None,
             "peak_rss_mb": max(s.get(kind, 0) for s in samples),
         }
-    total_pts = [(s["articles"], sum(v for k, v in s.items() if k in ("main", "workers"))) for s in second]
+    # only samples with both kinds: the last ones, taken as the workers stop, would read as a fall
+    total_pts = [(s["articles"], s["main"] + s["workers"]) for s in second if "main" in s and "workers" in s]
     out["main+workers"] = {"mb_per_1k_articles_second_half": slope_per_1k(total_pts)}
     return out
 
