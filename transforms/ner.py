@@ -8,6 +8,7 @@ import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import AbstractContextManager, nullcontext
 from functools import lru_cache
 from typing import Any
 
@@ -67,10 +68,23 @@ def spacy_ner(nlp: Any, n_process: int = 1, batch_size: int = 64) -> NerFn:
     """NER in this process (or spaCy's own short-lived workers when n_process > 1)."""
 
     def run(texts: list[str]) -> list[list[list[str]]]:
-        docs = nlp.pipe(texts, batch_size=batch_for(texts, batch_size), n_process=n_process)
-        return [[[ent.text, ent.label_] for ent in doc.ents] for doc in docs]
+        with memory_zone(nlp):
+            docs = nlp.pipe(texts, batch_size=batch_for(texts, batch_size), n_process=n_process)
+            # plain str copies, made before the zone frees the docs' strings
+            return [[[ent.text, ent.label_] for ent in doc.ents] for doc in docs]
 
     return run
+
+
+def memory_zone(nlp: Any) -> AbstractContextManager[Any]:
+    """spaCy's memory zone around one call, so the strings and lexemes of the words it meets are freed after it.
+
+    Without it the vocab, string store and tokenizer cache keep every new word (name, number, typo) a
+    long-lived worker ever read, and its memory grows with the run. Zones must not nest: inside one, none.
+    """
+    if nlp.vocab.in_memory_zone:
+        return nullcontext()
+    return nlp.memory_zone()
 
 
 def job_slices(texts: list[str], max_texts: int, max_chars: int) -> list[list[str]]:

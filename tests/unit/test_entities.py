@@ -304,6 +304,24 @@ def test_ner_pool_matches_in_process_ner_in_order():
     assert ["John Kerry", "PERSON"] in expected[0] and expected[1] == []
 
 
+def test_ner_keeps_no_new_words_between_calls():
+    """A long-lived NER worker reads names, numbers and typos it never saw; its vocab must not keep them."""
+    from transforms.ner import spacy_ner
+
+    nlp = load_ner(get_settings().spacy_model)
+    ner = spacy_ner(nlp)
+    ner(["Angela Merkel spoke in Berlin."])
+    strings = len(nlp.vocab.strings)
+    for batch in range(3):  # every batch brings words no batch before had
+        texts = [f"Olvar Brenquist{batch}x{i} met officials of Zentrocorp{batch}x{i} in Paris." for i in range(20)]
+        found = ner(texts)
+        assert len(nlp.vocab.strings) == strings
+    # what left the zone is plain data, the same as the docs gave inside it
+    assert found == [[[ent.text, ent.label_] for ent in nlp(text).ents] for text in texts]
+    assert all(type(part) is str for ents in found for ent in ents for part in ent)
+    assert any(ent[0] == "Paris" for ents in found for ent in ents)
+
+
 def test_batch_size_counts_characters_not_texts():
     from transforms.ner import batch_for
 
