@@ -7,7 +7,7 @@ prepares and loads the chunks around it.
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -59,10 +59,19 @@ def discover_files(paths: list[str]) -> list[str]:
 
 @task(cache_policy=NO_CACHE)
 def read_dumps(
-    paths: list[str], source: str | None, size: int, max_record_bytes: int, on_problem: ProblemHandler
+    paths: list[str],
+    source: str | None,
+    size: int,
+    max_record_bytes: int,
+    on_problem: ProblemHandler,
+    on_file_done: Callable[[str], None],
 ) -> Iterator[ReadEvent]:
-    """Stream every file's articles in chunks; a bad file is reported, never fatal (see read_chunks)."""
-    yield from read_chunks(paths, source, size, on_problem, max_record_bytes)
+    """Stream every file's articles in chunks; a bad file is reported, never fatal (see read_chunks).
+
+    Prefect keeps a record of every item a generator task yields until the flow ends, so the events
+    are chunks (finished files ride along), not one per file.
+    """
+    yield from read_chunks(paths, source, size, on_problem, max_record_bytes, on_file_done)
 
 
 @task(cache_policy=NO_CACHE)
@@ -227,20 +236,20 @@ class IngestRun:
         return todo
 
     def take(self, event: ReadEvent) -> None:
-        """Account for one read event; a full chunk goes on to prepare and enrich."""
+        """Account for one read event: a bad file, or a chunk (full, or the last) and the files it finishes."""
         if event.quarantined:
             self.report.file_finished(event.quarantined)
             self.report.quarantine(event.quarantined, event.reason or "unreadable")
             self.manifest.record(Path(event.quarantined), QUARANTINED, reason=event.reason)
             self.logger.warning("quarantined %s: %s", one_line(event.quarantined), one_line(event.reason or ""))
             self.progress.advance(0)
-        elif event.file_done:
-            self.report.file_finished(event.file_done)
-            self._read_counts[event.file_done] = event.articles_in_file
-            self.report.counts["articles_read"] += event.articles_in_file
-            self._fully_read.append(event.file_done)
-            self.progress.advance(0)
-        else:
+            return
+        for path, articles in event.done:
+            self._read_counts[path] = articles
+            self.report.counts["articles_read"] += articles
+            self._fully_read.append(path)
+        self.progress.advance(0, len(event.done))
+        if event.articles:
             self.submit(event.articles)
             _release(event.articles)
 
@@ -286,7 +295,7 @@ class IngestRun:
             self.report.write(DEAD_LETTERS, loaded.dead_letters)
             self.manifest.add_fingerprints((d["content_hash"], d["_id"]) for d in enriched.documents)
         # ES has acknowledged every article of these files
-        self.manifest.record_many(((Path(p), self._read_counts[p]) for p in done.closes), DONE)
+        self.manifest.record_many(((Path(p), self._read_counts.pop(p)) for p in done.closes), DONE)
         _release(enriched)
 
     def _count(self, out: StageOutput) -> None:
@@ -369,7 +378,12 @@ def ingest(params: IngestParams) -> dict[str, Any] | State:
     with IngestRun(params) as run:
         todo = run.select(discover_files(run.paths))
         for event in read_dumps(
-            todo, run.label, run.chunk_size, run.settings.max_record_bytes, run.report.skip_problem
+            todo,
+            run.label,
+            run.chunk_size,
+            run.settings.max_record_bytes,
+            run.report.skip_problem,
+            run.report.file_finished,  # closes the file's skipped-record tally before the next file's
         ):
             run.take(event)  # full chunks: prepare here, enrich on the task runner, load the one before
         run.finish()

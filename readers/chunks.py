@@ -3,7 +3,7 @@ flow, `newsfacet evaluate` and the benchmark share."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,11 +13,11 @@ from transforms.records import Article
 
 @dataclass
 class ReadEvent:
-    """What reading hands its caller: a chunk of articles, a file read to its end, or a bad file."""
+    """What reading hands its caller: a chunk of articles with the files read to their end, or a bad file."""
 
     articles: list[Article] = field(default_factory=list)
-    file_done: str | None = None
-    articles_in_file: int = 0
+    # (path, articles read from it) of every file read to its end since the event before
+    done: list[tuple[str, int]] = field(default_factory=list)
     quarantined: str | None = None
     reason: str | None = None
 
@@ -28,15 +28,20 @@ def read_chunks(
     size: int,
     on_problem: ProblemHandler | None = None,
     max_record_bytes: int = MAX_RECORD_BYTES,
+    on_file_done: Callable[[str], None] | None = None,
 ) -> Iterator[ReadEvent]:
-    """Every file's articles in chunks of `size`, with an event when a file ends or is bad (never fatal).
+    """Every file's articles in chunks of `size`, each with the files finished meanwhile; bad files too.
 
     A skipped record goes to on_problem the moment the reader meets it (never collected per file, so
-    millions of bad lines cost no memory). A chunk is also cut at 2 * max_record_bytes characters of
-    text, so a few huge articles cannot fill memory either. A file's `file_done` event comes after its
-    last article was handed out in a chunk or is still waiting in the one being filled.
+    millions of bad lines cost no memory); on_file_done hears of each file the moment it is read to its
+    end, before the next file's problems. A chunk is also cut at 2 * max_record_bytes characters of
+    text, so a few huge articles cannot fill memory either. A file is listed in `done` with the chunk
+    that holds its last article, or with a later one. Finished files ride along with chunks rather
+    than coming as events of their own: a caller such as a Prefect task keeps a record of every event,
+    and a dump of one-article files would otherwise make one per file.
     """
     chunk: list[Article] = []
+    done: list[tuple[str, int]] = []
     chunk_chars = 0
     for raw in paths:
         path = str(raw)
@@ -47,11 +52,13 @@ def read_chunks(
                 count += 1
                 chunk_chars += len(article.raw_text)
                 if len(chunk) >= size or chunk_chars >= 2 * max_record_bytes:
-                    yield ReadEvent(articles=chunk)
-                    chunk, chunk_chars = [], 0
+                    yield ReadEvent(articles=chunk, done=done)
+                    chunk, done, chunk_chars = [], [], 0
         except ReaderError as exc:
             yield ReadEvent(quarantined=path, reason=exc.reason)
             continue
-        yield ReadEvent(file_done=path, articles_in_file=count)
-    if chunk:
-        yield ReadEvent(articles=chunk)
+        if on_file_done is not None:
+            on_file_done(path)
+        done.append((path, count))
+    if chunk or done:
+        yield ReadEvent(articles=chunk, done=done)
