@@ -35,6 +35,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.run import drop_alias, stop_stack  # noqa: E402
+
 GIB = 2**30
 GOOD = (
     "Ferry timetable changes for the summer\n\n"
@@ -181,8 +183,7 @@ def run_case(name: str, work: Path, env: dict[str, str]) -> dict:
     es = Elasticsearch(env["ELASTICSEARCH_URL"], request_timeout=60)
     es.indices.refresh(index=alias)
     result["documents_in_alias"] = es.count(index=alias)["count"]
-    es.indices.delete(index=",".join(es.indices.get(index=f"{alias}~*")))
-    es.options(ignore_status=404).indices.delete_index_template(name=f"{alias}~template")
+    drop_alias(es, alias)
     shutil.rmtree(folder, ignore_errors=True)
     print(json.dumps(result), file=sys.stderr)
     return result
@@ -212,13 +213,7 @@ def main() -> int:
             prefect_proc, env["PREFECT_API_URL"] = start_prefect_server(work / "prefect", ui=False)
         results = [run_case(name, work, env) for name in args.cases.split(",")]
     finally:
-        if prefect_proc is not None:
-            os.killpg(prefect_proc.pid, 15)
-            prefect_proc.wait(timeout=30)
-        if node_proc is not None:
-            from newsfacet.devstack import esnode as node
-
-            node.stop_pid(node_proc.pid)
+        stop_stack(prefect_proc, node_proc)
     rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout
     out = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -25,7 +25,7 @@ import psutil
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import bulk
 
-from newsfacet.devstack.esnode import start_node
+from newsfacet.devstack.esnode import start_node, stop_pid
 from newsfacet.settings import CONFIG_DIR, get_settings
 from search.load import load_documents
 from search.schema import ensure_index, inline_word_lists
@@ -97,8 +97,7 @@ def main() -> None:
                 }
                 print(name, result[name], flush=True)
         finally:
-            proc.terminate()
-            proc.wait(60)
+            stop_pid(proc.pid)
     out = ROOT / "bench" / "results" / f"{result['date']}-language-fields.json"
     out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"wrote {out}")

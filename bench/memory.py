@@ -38,7 +38,17 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(REPO))
 
-from bench.run import ensure_data, fmt_size, git_state, load_avg, machine, parse_size, start_prefect  # noqa: E402
+from bench.run import (  # noqa: E402
+    drop_alias,
+    ensure_data,
+    fmt_size,
+    git_state,
+    load_avg,
+    machine,
+    parse_size,
+    start_prefect,
+    stop_stack,
+)
 
 MB = 2**20
 
@@ -275,17 +285,9 @@ def main(argv: list[str] | None = None) -> int:
         result = json.loads(Path(spec["result"]).read_text())
         from elasticsearch import Elasticsearch
 
-        es = Elasticsearch(env["ELASTICSEARCH_URL"], request_timeout=60)
-        indices = list(es.indices.get(index=f"{alias}~*", allow_no_indices=True))
-        if indices:
-            es.indices.delete(index=",".join(indices))
-        es.options(ignore_status=404).indices.delete_index_template(name=f"{alias}~template")
+        drop_alias(Elasticsearch(env["ELASTICSEARCH_URL"], request_timeout=60), alias)
     finally:
-        if prefect_proc is not None:
-            os.killpg(prefect_proc.pid, 15)
-            prefect_proc.wait(timeout=30)
-        if node_proc is not None:
-            node.stop_pid(node_proc.pid)
+        stop_stack(prefect_proc, node_proc)
     out = {
         "command": "python bench/memory.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "machine": machine(),

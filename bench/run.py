@@ -671,6 +671,27 @@ def profile_summary(path: Path, top: int = 25) -> dict:
     return {"samples": total, "own_pct": share(own), "inclusive_pct": share(under)}
 
 
+def drop_alias(es, alias: str) -> None:
+    """Delete the benchmark alias's indices and its index template (the names search.schema gives them)."""
+    from search.schema import SEP, template_name
+
+    indices = list(es.indices.get(index=f"{alias}{SEP}*", allow_no_indices=True))
+    if indices:
+        es.indices.delete(index=",".join(indices))
+    es.options(ignore_status=404).indices.delete_index_template(name=template_name(alias))
+
+
+def stop_stack(prefect_proc: subprocess.Popen | None, node_proc: subprocess.Popen | None) -> None:
+    """Stop the Prefect server and the Elasticsearch node a benchmark started (None: it did not)."""
+    if prefect_proc is not None:
+        os.killpg(prefect_proc.pid, 15)
+        prefect_proc.wait(timeout=30)
+    if node_proc is not None:
+        from newsfacet.devstack import esnode as node
+
+        node.stop_pid(node_proc.pid)
+
+
 def start_prefect(work: Path) -> tuple[subprocess.Popen[bytes], str, float]:
     """A Prefect server with its own SQLite home (the one tests use), and its start-up seconds."""
     from newsfacet.devstack.prefect_server import start_prefect_server
@@ -867,20 +888,12 @@ def main(argv: list[str] | None = None) -> int:
         es = Elasticsearch(es_url, request_timeout=60)
         result["indexed_docs"] = es.count(index=alias)["count"]
         if not args.keep:
-            indices = list(es.indices.get(index=f"{alias}~*", allow_no_indices=True))
-            if indices:
-                es.indices.delete(index=",".join(indices))
-            es.options(ignore_status=404).indices.delete_index_template(name=f"{alias}~template")
+            drop_alias(es, alias)
     finally:
         if prefect_proc is not None:
             result["prefect"]["rss_mb_at_end"] = rss_mb_tree(prefect_proc.pid)
             result["prefect"]["cpu_s_total"] = cpu_seconds(prefect_proc.pid)
-            os.killpg(prefect_proc.pid, 15)
-            prefect_proc.wait(timeout=30)
-        if node_proc is not None:
-            from newsfacet.devstack import esnode as node
-
-            node.stop_pid(node_proc.pid)
+        stop_stack(prefect_proc, node_proc)
 
     e2e = result["ingest"]["flow_wall_s"]
     ratios = {}

@@ -24,7 +24,6 @@ def text_fields() -> list[str]:
 
 
 TEXT_FIELDS = text_fields()
-LANGUAGE_COPIES = [n for f in language_fields().fields for n in language_fields().names(f)]
 __all__ = ["DEFAULT_FACETS", "FACETS", "SearchRequest", "build_body", "search_articles", "text_fields"]
 
 
@@ -73,7 +72,7 @@ def build_body(req: SearchRequest) -> dict[str, Any]:
                 "body_*": {"fragment_size": 160, "number_of_fragments": 2},
             }
         },
-        "_source": {"excludes": ["paragraphs", "body", *LANGUAGE_COPIES]},
+        "_source": {"excludes": ["paragraphs", "body", *sorted(language_fields().copies)]},
     }
     if req.collapse:
         body["collapse"] = {"field": "cluster_id"}

@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +92,11 @@ class LanguageFields:
         """Every per-language field of one text field, in the template's order ("body" -> body_fr, ...)."""
         return [f"{field}_{s}" for s in dict.fromkeys(self.suffix.values())]
 
+    @cached_property
+    def copies(self) -> frozenset[str]:
+        """Every per-language field of every copied field."""
+        return frozenset(n for f in self.fields for n in self.names(f))
+
 
 @lru_cache(maxsize=1)
 def language_fields() -> LanguageFields:
@@ -116,8 +121,7 @@ def with_language_fields(source: dict[str, Any]) -> dict[str, Any]:
     fields that the current template gives its language.
     """
     lf = language_fields()
-    stale = {n for f in lf.fields for n in lf.names(f)}
-    doc = {k: v for k, v in source.items() if k not in stale}
+    doc = {k: v for k, v in source.items() if k not in lf.copies}
     suffix = lf.suffix.get(source.get("language") or "")
     if suffix:
         for name in lf.fields:
