@@ -68,17 +68,10 @@ def spacy_ner(nlp: Any, n_process: int = 1, batch_size: int = 64) -> NerFn:
     """NER in this process (or spaCy's own short-lived workers when n_process > 1)."""
 
     def run(texts: list[str]) -> list[list[list[str]]]:
-        # Shortest first, so each batch holds texts of about one length: the model steps through a batch until
-        # its longest text is done, and in a batch of mixed lengths most of those steps run for one or two texts
-        # (whole articles come about six to a batch). The entities of a text do not depend on its batch.
-        order = sorted(range(len(texts)), key=lambda k: len(texts[k]))
-        found: list[list[list[str]]] = [[] for _ in texts]
         with memory_zone(nlp):
-            docs = nlp.pipe((texts[k] for k in order), batch_size=batch_for(texts, batch_size), n_process=n_process)
-            for k, doc in zip(order, docs, strict=True):
-                # plain str copies, made before the zone frees the docs' strings
-                found[k] = [[ent.text, ent.label_] for ent in doc.ents]
-        return found
+            docs = nlp.pipe(texts, batch_size=batch_for(texts, batch_size), n_process=n_process)
+            # plain str copies, made before the zone frees the docs' strings
+            return [[[ent.text, ent.label_] for ent in doc.ents] for doc in docs]
 
     return run
 

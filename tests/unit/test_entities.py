@@ -322,24 +322,6 @@ def test_ner_keeps_no_new_words_between_calls():
     assert any(ent[0] == "Paris" for ents in found for ent in ents)
 
 
-def test_ner_runs_shortest_first_and_answers_in_input_order():
-    """spacy_ner batches texts by length; each text's entities must be its own, as nlp(text) alone gives them."""
-    from transforms.ner import spacy_ner
-
-    nlp = load_ner(get_settings().spacy_model)
-    long = " ".join(f"Officials in Geneva met Maria Lopez of Unicef on day {i}." for i in range(40))
-    texts = [
-        long,
-        "Angela Merkel spoke in Berlin.",
-        "",
-        "Reuters said Microsoft opened an office in Nairobi.",
-        long[:900],
-    ]
-    found = spacy_ner(nlp, batch_size=2)(texts)
-    assert found == [[[ent.text, ent.label_] for ent in nlp(text).ents] for text in texts]
-    assert found[2] == [] and ["Berlin", "GPE"] in found[1]
-
-
 def test_batch_size_counts_characters_not_texts():
     from transforms.ner import batch_for
 
