@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from newsfacet.errors import ClusterUnavailable
+from newsfacet.heap import trim_heap
 from newsfacet.locking import alias_lock
 from newsfacet.manifest import DONE, QUARANTINED, Manifest
 from newsfacet.params import IngestParams
@@ -297,6 +298,8 @@ class IngestRun:
         # ES has acknowledged every article of these files
         self.manifest.record_many(((Path(p), self._read_counts.pop(p)) for p in done.closes), DONE)
         _release(enriched)
+        # freed chunks' pages back to the system, or RSS creeps up over a run (BENCHMARKS.md, Memory)
+        trim_heap()
 
     def _count(self, out: StageOutput) -> None:
         for stage, counts in out.counts.items():
