@@ -8,7 +8,9 @@ time and peak RSS are its own, and alternates them over rounds:
 
 - paragraphs: each part (title, paragraph, caption) its own text, 64 to a batch (the shape before issue 12);
 - articles/<order>/<batch>: whole-article texts, in input order or shortest first, with `batch_for`'s
-  batch at a given reference size.
+  batch at a given reference size;
+- articles/no-zone: as the pipeline runs them, but without the spaCy memory zone around each job (a worker
+  then keeps every word's lexeme and tokenizer-cache entry from one job to the next, and grows with them).
 
 Every variant must find the same entities per text; the script checks it.
 
@@ -62,8 +64,12 @@ def article_texts(data: Path, chunk_size: int, limit: int) -> tuple[list[str], l
     return whole, parts, articles
 
 
-def run_variant(nlp, texts: list[str], batch_size: int, reference_chars: int | None, shortest_first: bool) -> list:
+def run_variant(
+    nlp, texts: list[str], batch_size: int, reference_chars: int | None, shortest_first: bool, zone: bool = True
+) -> list:
     """The worker's path: jobs as NerPool cuts them, each job run as spacy_ner would with these settings."""
+    from contextlib import nullcontext
+
     from transforms import ner
 
     out: list = []
@@ -75,7 +81,7 @@ def run_variant(nlp, texts: list[str], batch_size: int, reference_chars: int | N
             batch = max(1, min(batch_size, round(batch_size * reference_chars / max(mean, 1))))
         order = sorted(range(len(job)), key=lambda k: len(job[k])) if shortest_first else list(range(len(job)))
         found: list = [None] * len(job)
-        with ner.memory_zone(nlp):
+        with ner.memory_zone(nlp) if zone else nullcontext():
             for k, doc in zip(order, nlp.pipe((job[k] for k in order), batch_size=batch), strict=True):
                 found[k] = [[e.text, e.label_] for e in doc.ents]
         out.extend(found)
@@ -111,11 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=400, help="how many of its articles (after dedupe)")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--references", default="300,1200", help="batch_for reference sizes (characters) to try")
+    parser.add_argument("--no-order", action="store_true", help="leave out the shortest-first variants")
     parser.add_argument("--data-root", type=Path, default=BENCH / "data")
     args = parser.parse_args(argv)
 
     from newsfacet.settings import get_settings
-    from transforms.ner import load_ner
+    from transforms.ner import BATCH_REFERENCE_CHARS, load_ner
 
     settings = get_settings()
     data, data_info = ensure_data(parse_size(args.size), args.seed, args.data_root)
@@ -124,16 +131,20 @@ def main(argv: list[str] | None = None) -> int:
     list(nlp.pipe(whole[:20]))  # first-call costs paid before the forks
     batch = settings.nlp_batch_size
 
-    variants = {"paragraphs/64": (parts, None, False)}
+    variants = {"paragraphs/64": (parts, None, False, True)}
     for ref in (int(x) for x in args.references.split(",")):
-        variants[f"articles/input-order/ref{ref}"] = (whole, ref, False)
-        variants[f"articles/shortest-first/ref{ref}"] = (whole, ref, True)
+        variants[f"articles/input-order/ref{ref}"] = (whole, ref, False, True)
+        if not args.no_order:
+            variants[f"articles/shortest-first/ref{ref}"] = (whole, ref, True, True)
+    variants[f"articles/no-zone/ref{BATCH_REFERENCE_CHARS}"] = (whole, BATCH_REFERENCE_CHARS, False, False)
     rounds = []
     answers: dict[str, list] = {}
     for n in range(args.repeat):
         row: dict = {"load_avg_before": load_avg()}
-        for name, (texts, ref, order) in variants.items():
-            got = in_child(lambda texts=texts, ref=ref, order=order: run_variant(nlp, texts, batch, ref, order))
+        for name, (texts, ref, order, zone) in variants.items():
+            got = in_child(
+                lambda texts=texts, ref=ref, order=order, zone=zone: run_variant(nlp, texts, batch, ref, order, zone)
+            )
             answers.setdefault(name, got.pop("answer"))
             row[name] = got
             print(f"round {n + 1} {name}: {got['cpu_s']} CPU s, {got['peak_rss_mb']} MB", file=sys.stderr)
