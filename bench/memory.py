@@ -172,6 +172,72 @@ def _lru_caches() -> dict[str, list[int | None]]:
     return found
 
 
+def _big_containers(min_len: int = 500) -> dict[int, list]:
+    """id -> [type, len, a sample key] of every GC-tracked dict, set, list or deque holding min_len items or more.
+
+    The object counts above miss one container that keeps growing (its strings are not GC-tracked); this
+    sees it.
+    """
+    import gc
+    from collections import deque
+
+    found = {}
+    for o in gc.get_objects():
+        if isinstance(o, (dict, set, frozenset, list, deque)) and len(o) >= min_len:
+            try:
+                sample = repr(next(iter(o)))[:60]
+            except Exception:
+                sample = ""
+            found[id(o)] = [type(o).__qualname__, len(o), sample]
+    return found
+
+
+def _container_growth(first: dict[int, list], last: dict[int, list], limit: int = 12) -> list[list]:
+    """The containers that gained most items between the two walks (new ones count from zero)."""
+    rows = [[v[1] - (first[k][1] if k in first else 0), *v] for k, v in last.items()]
+    return sorted((r for r in rows if r[0] > 0), reverse=True)[:limit]
+
+
+def _native_heap() -> dict[str, float]:
+    """glibc's view (mallinfo2: bytes in use, bytes free inside its arenas, mmapped) and SQLite's own use, MB."""
+    import ctypes
+    import ctypes.util
+
+    out: dict[str, float] = {}
+    try:
+
+        class MallInfo2(ctypes.Structure):
+            _fields_ = [
+                (n, ctypes.c_size_t)
+                for n in (
+                    "arena",
+                    "ordblks",
+                    "smblks",
+                    "hblks",
+                    "hblkhd",
+                    "usmblks",
+                    "fsmblks",
+                    "uordblks",
+                    "fordblks",
+                    "keepcost",
+                )
+            ]
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        libc.mallinfo2.restype = MallInfo2
+        m = libc.mallinfo2()
+        out.update(malloc_in_use=m.uordblks / MB, malloc_free=m.fordblks / MB, malloc_mmapped=m.hblkhd / MB)
+    except (OSError, AttributeError):
+        pass
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("sqlite3"))
+        lib.sqlite3_memory_used.restype = ctypes.c_int64
+        out["sqlite"] = lib.sqlite3_memory_used() / MB
+    except (OSError, AttributeError, TypeError):
+        pass
+    return {k: round(v, 1) for k, v in out.items()}
+
+
 def child(spec: dict) -> dict:
     """In the child: run the flow over the dump while sampling; optionally trace Python allocations."""
     import tracemalloc
@@ -182,6 +248,8 @@ def child(spec: dict) -> dict:
     progress = {"articles": 0}
     snapshots: dict[str, object] = {}
     counts: dict[str, dict[str, int]] = {}
+    containers: dict[str, dict[int, list]] = {}
+    native: dict[str, dict[str, float]] = {}
     real_prepare = fi.prepare_chunk
 
     def counted_prepare(articles, *args, **kwargs):
@@ -190,10 +258,12 @@ def child(spec: dict) -> dict:
         # half the articles in, and once the last full chunk is prepared: live Python objects at both
         if "half" not in counts and progress["articles"] >= total / 2:
             counts["half"] = _object_counts()
+            containers["half"], native["half"] = _big_containers(), _native_heap()
             if top:
                 snapshots["half"] = tracemalloc.take_snapshot()
         elif progress["articles"] > total - spec["chunk_size"]:
             counts["end"] = _object_counts()
+            containers["end"], native["end"] = _big_containers(), _native_heap()
             if top:
                 snapshots["end"] = tracemalloc.take_snapshot()
         return out
@@ -220,6 +290,8 @@ def child(spec: dict) -> dict:
     result["lru_caches"] = _lru_caches()
     if "half" in counts and "end" in counts:
         result["object_count_growth"] = _count_growth(counts["half"], counts["end"])
+        result["container_growth"] = _container_growth(containers["half"], containers["end"])
+        result["native_heap_mb"] = native
     if top and "half" in snapshots and "end" in snapshots:
         result["tracemalloc_top_growth"] = _top_growth(snapshots["half"], snapshots["end"], top)
         traced = [s.statistics("filename") for s in (snapshots["half"], snapshots["end"])]

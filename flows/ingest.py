@@ -147,6 +147,7 @@ class _InFlight:
     closes: list[str]  # files whose last articles are in this chunk
     prepared: StageOutput
     cached: dict[str, list[list[str]]]
+    votes: dict[str, dict[str, int]]
 
 
 class IngestRun:
@@ -270,7 +271,7 @@ class IngestRun:
         # a Dask worker gets a quote() pickled as a plain tuple: arguments for a remote task go as they are
         q = quote if self.settings.task_runner == "thread" else _as_is
         future = enrich.submit(q(prepared), q(self.cfg), self.ingested_at, q(cached), self.ner, q(votes))
-        self._in_flight.append(_InFlight(future, closes, prepared, cached))
+        self._in_flight.append(_InFlight(future, closes, prepared, cached, votes))
         while len(self._in_flight) > CHUNKS_IN_FLIGHT:
             self._load_next()
 
@@ -284,7 +285,8 @@ class IngestRun:
     def _load_next(self) -> None:
         done = self._in_flight.pop(0)
         enriched = done.future.result()
-        _release(done.prepared, done.cached)
+        # the votes snapshot too: Prefect would keep one per chunk, and each grows with the names seen so far
+        _release(done.prepared, done.cached, done.votes)
         self._count(enriched)
         self.manifest.add_ner_results(enriched.ner_cache)
         self.manifest.add_entity_type_counts(self.cfg.spacy_model, enriched.type_votes)

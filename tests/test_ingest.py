@@ -123,3 +123,30 @@ def test_ner_processes_default_to_one_per_core():
     assert ner_processes(None, auto.model_copy(update={"n_process": 1})) == 1
     # a Dask worker runs spaCy itself: no extra processes under it
     assert ner_processes(None, auto.model_copy(update={"task_runner": "dask"})) == 1
+
+
+def test_chunk_arguments_are_emptied_once_loaded(es, alias, tmp_path, monkeypatch):
+    """Prefect keeps every task's arguments until the flow ends, so the flow empties a chunk's once the chunk
+    is loaded. The type-vote snapshot was missed: a 100k run held one per chunk (BENCHMARKS.md, Memory)."""
+    import flows.ingest as fi
+    from tests.test_faults import run_flow, write_articles
+
+    seen: list[tuple[dict, dict, int]] = []
+    real = fi.enrich_chunk
+
+    def recording(frame, cfg, ingested_at, ner_cache, ner, type_counts):
+        seen.append((type_counts, ner_cache, len(type_counts)))
+        return real(frame, cfg, ingested_at, ner_cache, ner, type_counts)
+
+    monkeypatch.setattr(fi, "enrich_chunk", recording)
+    paths = write_articles(tmp_path / "dump", 24)
+    for i, path in enumerate(paths):  # a name said twice in an article's prose counts as a vote of its chunk
+        path.write_text(
+            path.read_text() + f"\nPetra Lunde of the Port Authority signed permit {i}. Petra Lunde left.\n"
+        )
+    # 8 chunks: the votes of the first are merged once it is loaded, while the fourth is being enriched
+    report = run_flow(paths, alias, batch_size=3)
+    assert report["stages"]["load"]["indexed"] == 24
+    assert len(seen) >= 8
+    assert any(n for _, _, n in seen), "later chunks should see the votes of earlier ones"
+    assert all(not votes and not cached for votes, cached, _ in seen)
