@@ -145,9 +145,9 @@ class _InFlight:
 
     future: Future[StageOutput]
     closes: list[str]  # files whose last articles are in this chunk
-    prepared: StageOutput
-    cached: dict[str, list[list[str]]]
-    votes: dict[str, dict[str, int]]
+    # the chunk-sized arguments handed to enrich: Prefect keeps them until the flow ends, so they are emptied
+    # once the chunk is loaded (the votes snapshot among them grows with the names a run has seen)
+    arguments: tuple[StageOutput, dict[str, list[list[str]]], dict[str, dict[str, int]]]
 
 
 class IngestRun:
@@ -271,7 +271,7 @@ class IngestRun:
         # a Dask worker gets a quote() pickled as a plain tuple: arguments for a remote task go as they are
         q = quote if self.settings.task_runner == "thread" else _as_is
         future = enrich.submit(q(prepared), q(self.cfg), self.ingested_at, q(cached), self.ner, q(votes))
-        self._in_flight.append(_InFlight(future, closes, prepared, cached, votes))
+        self._in_flight.append(_InFlight(future, closes, (prepared, cached, votes)))
         while len(self._in_flight) > CHUNKS_IN_FLIGHT:
             self._load_next()
 
@@ -285,8 +285,7 @@ class IngestRun:
     def _load_next(self) -> None:
         done = self._in_flight.pop(0)
         enriched = done.future.result()
-        # the votes snapshot too: Prefect would keep one per chunk, and each grows with the names seen so far
-        _release(done.prepared, done.cached, done.votes)
+        _release(*done.arguments)
         self._count(enriched)
         self.manifest.add_ner_results(enriched.ner_cache)
         self.manifest.add_entity_type_counts(self.cfg.spacy_model, enriched.type_votes)
