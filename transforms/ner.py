@@ -29,10 +29,20 @@ def local_ner(n_process: int = 1, batch_size: int = 64) -> NerForModel:
 
 @lru_cache(maxsize=4)
 def load_ner(model: str) -> Any:
-    """Load a spaCy pipeline with only what its NER component needs; once per process."""
-    import spacy
+    """Load a spaCy pipeline with only what its NER component needs; once per process.
 
-    nlp = spacy.load(model, exclude=NOT_NEEDED)
+    Its layers multiply matrices through numpy's BLAS on one thread, not through blis (spaCy's default).
+    The blis wheel picks a generic SSE kernel on CPUs it does not know, such as AMD Zen 3 and later, where
+    the same entities then cost about 45% more CPU (BENCHMARKS.md, "The matrix library"). One thread,
+    because the NER processes already fill the cores, and OpenBLAS's idle threads spin.
+    """
+    import spacy
+    from thinc.api import use_ops
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
+    with use_ops("numpy", use_blis=False):  # the layers keep the ops they were built with
+        nlp = spacy.load(model, exclude=NOT_NEEDED)
     ner = nlp.get_pipe("ner")
     # en_core_web_* ner has its own embedding layer; drop the shared tok2vec unless it listens.
     listens = any("listener" in node.name for node in ner.model.walk())

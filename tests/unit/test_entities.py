@@ -76,6 +76,21 @@ def test_ner_pipeline_has_only_ner():
     assert nlp.pipe_names == ["ner"]
 
 
+def test_ner_multiplies_through_numpy_blas_on_one_thread():
+    """blis picks a generic kernel on CPUs it does not know (Zen 3+); the model's layers use numpy's BLAS."""
+    from threadpoolctl import threadpool_info
+
+    nlp = load_ner(get_settings().spacy_model)
+    # the layers that multiply through ops.gemm (the per-step output layer goes through spaCy's own cblas)
+    layers = [layer for layer in nlp.get_pipe("ner").model.walk() if layer.name in ("maxout", "precomputable_affine")]
+    assert {layer.name for layer in layers} == {"maxout", "precomputable_affine"}
+    assert all(getattr(layer.ops, "use_blis", None) is False for layer in layers)
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas)
+    doc = nlp("Secretary of State John Kerry met President Vladimir Putin in Sochi on Tuesday.")
+    assert ("Vladimir Putin", "PERSON") in [(e.text, e.label_) for e in doc.ents]
+
+
 def test_ner_results_are_cached_per_part_and_model_reads_whole_articles(cfg):
     from transforms.clean import load_rules
     from transforms.entities import extract_entities
