@@ -36,13 +36,19 @@ def load_ner(model: str) -> Any:
     the same entities then cost about 45% more CPU (BENCHMARKS.md, "The matrix library"). One thread,
     because the NER processes already fill the cores, and OpenBLAS's idle threads spin.
     """
-    import spacy
     from thinc.api import use_ops
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1, user_api="blas")
     with use_ops("numpy", use_blis=False):  # the layers keep the ops they were built with
-        nlp = spacy.load(model, exclude=NOT_NEEDED)
+        return ner_only(model)
+
+
+def ner_only(model: str) -> Any:
+    """spaCy's pipeline `model` with only its NER and what NER listens to, built with the current thinc ops."""
+    import spacy
+
+    nlp = spacy.load(model, exclude=NOT_NEEDED)
     ner = nlp.get_pipe("ner")
     # en_core_web_* ner has its own embedding layer; drop the shared tok2vec unless it listens.
     listens = any("listener" in node.name for node in ner.model.walk())
