@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -81,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from bench.nerbatch import article_texts
-    from bench.run import ensure_data, fmt_size, git_state, load_avg, machine, parse_size
+    from bench.run import ensure_data, load_avg, parse_size, result_header, write_result
 
     data, data_info = ensure_data(parse_size(args.size), args.seed, args.data_root)
     whole, _, articles = article_texts(data, settings.chunk_size, args.articles)
@@ -109,11 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             rounds.append(row)
     digests = {rounds[0][v]["digest"] for v in variants}
     result = {
-        "date": datetime.now(UTC).date().isoformat(),
-        "command": "python bench/blas.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "machine": machine(),
-        "git": git_state(),
-        "data": data_info,
+        **result_header("blas.py", argv, data_info),
         "articles": articles,
         "texts": len(whole),
         "chars": sum(len(t) for t in whole),
@@ -122,9 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         "same_entities": len(digests) == 1,
         "rounds": rounds,
     }
-    stamp = datetime.now(UTC).strftime("%H%M%S")
-    out = BENCH / "results" / f"{result['date']}-blas-{fmt_size(parse_size(args.size))}-{stamp}.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out = write_result(result, "blas", parse_size(args.size))
     print(f"\n{articles} articles, {len(whole)} texts; blis kernels: {kernels}; same entities: {len(digests) == 1}")
     print("\n| variant | CPU s per round | wall s per round |\n|---|---|---|")
     for variant in variants:

@@ -20,19 +20,17 @@ Every variant must find the same entities per text; the script checks it.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import pickle
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(REPO))
 
-from bench.run import ensure_data, fmt_size, git_state, load_avg, machine, parse_size  # noqa: E402
+from bench.run import ensure_data, load_avg, parse_size, result_header, write_result  # noqa: E402
 
 
 def article_texts(data: Path, chunk_size: int, limit: int) -> tuple[list[str], list[str], int]:
@@ -154,11 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     same = all(answers[k] == answers[names[0]] for k in names)
 
     result = {
-        "date": datetime.now(UTC).date().isoformat(),
-        "command": "python bench/nerbatch.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "machine": machine(),
-        "git": git_state(),
-        "data": data_info,
+        **result_header("nerbatch.py", argv, data_info),
         "articles": articles,
         "whole_texts": len(whole),
         "part_texts": len(parts),
@@ -167,9 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         "same_entities_across_article_variants": same,
         "rounds": rounds,
     }
-    stamp = datetime.now(UTC).strftime("%H%M%S")
-    out = BENCH / "results" / f"{result['date']}-nerbatch-{fmt_size(parse_size(args.size))}-{stamp}.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out = write_result(result, "nerbatch", parse_size(args.size))
     print(f"\n{articles} articles, {len(whole)} whole texts, {len(parts)} parts; same entities: {same}")
     print("\n| variant | CPU s per round | peak RSS MB |\n|---|---|---|")
     for name in variants:

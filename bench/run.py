@@ -96,6 +96,26 @@ def machine() -> dict:
     }
 
 
+def result_header(script: str, argv: list[str] | None, data_info: dict) -> dict:
+    """The fields a side benchmark's result file starts with: date, command line, machine, git state, data."""
+    args = argv if argv is not None else sys.argv[1:]
+    return {
+        "date": datetime.now(UTC).date().isoformat(),
+        "command": f"python bench/{script} " + " ".join(args),
+        "machine": machine(),
+        "git": git_state(),
+        "data": data_info,
+    }
+
+
+def write_result(result: dict, kind: str, size: int, stamped: bool = True) -> Path:
+    """bench/results/<date>-<kind>-<size>[-<HHMMSS>].json; the path written."""
+    stamp = datetime.now(UTC).strftime("-%H%M%S") if stamped else ""
+    out = BENCH / "results" / f"{result['date']}-{kind}-{fmt_size(size)}{stamp}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    return out
+
+
 # ---------------------------------------------------------------------------------------------- RSS sampling
 
 

@@ -24,14 +24,13 @@ import resource
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(REPO))
 
-from bench.run import _prepared_texts, ensure_data, fmt_size, git_state, load_avg, machine, parse_size  # noqa: E402
+from bench.run import _prepared_texts, ensure_data, load_avg, parse_size, result_header, write_result  # noqa: E402
 
 
 def _children_cpu() -> float:
@@ -125,19 +124,14 @@ def main(argv: list[str] | None = None) -> int:
         rounds.append(row)
 
     result = {
-        "date": datetime.now(UTC).date().isoformat(),
-        "command": "python bench/scaling.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "machine": machine(),
-        "git": git_state(),
-        "data": data_info,
+        **result_header("scaling.py", argv, data_info),
         "texts": info,
         "model": settings.spacy_model,
         "batch_size": batch,
         "cores": args.cores,
         "rounds": rounds,
     }
-    out = BENCH / "results" / f"{result['date']}-scaling-{fmt_size(size)}.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out = write_result(result, "scaling", size, stamped=False)
     print(
         f"\n| round | single a/s | {args.cores} x single | pair a/s | pair / ({args.cores} x single) | "
         f"pair CPU / single CPU | pipe a/s | pipe / ({args.cores} x single) |"
