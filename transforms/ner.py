@@ -33,7 +33,7 @@ def load_ner(model: str) -> Any:
 
     Its layers multiply matrices through numpy's BLAS on one thread, not through blis (spaCy's default).
     The blis wheel picks a generic SSE kernel on CPUs it does not know, such as AMD Zen 3 and later, where
-    the same entities then cost about 45% more CPU (BENCHMARKS.md, "The matrix library"). One thread,
+    the same entities then cost 25-45% more CPU (BENCHMARKS.md, "The matrix library"). One thread,
     because the NER processes already fill the cores, and OpenBLAS's idle threads spin.
     """
     from thinc.api import use_ops
